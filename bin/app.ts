@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+import { App } from 'aws-cdk-lib';
+import { OrderSagaStack } from '../lib/order-saga-stack';
+
+const app = new App();
+const flag: unknown = app.node.tryGetContext('faultInjection');
+new OrderSagaStack(app, 'ServerlessSaga', {
+  faultInjection: flag === true || flag === 'true',
+  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+});

@@ -1,0 +1,127 @@
+/**
+ * Every domain error of the order saga, by name.
+ *
+ * Step Functions matches Retry and Catch rules on the error's name, which the Lambda runtime reports as
+ * `errorType`. Each class sets `this.name` to a string literal, so minification cannot change it, and the
+ * state machine imports the same constants from here instead of spelling the names itself.
+ */
+
+export const ErrorName = {
+  /** The order is malformed; nothing was written. */
+  InvalidOrder: 'InvalidOrder',
+  /** A line names a SKU that is not in the catalogue. */
+  UnknownSku: 'UnknownSku',
+  /** A line asks for more units than are in stock. */
+  InsufficientStock: 'InsufficientStock',
+  /** The customer has no payment account. */
+  UnknownCustomer: 'UnknownCustomer',
+  /** The customer's available credit does not cover the order total. */
+  PaymentDeclined: 'PaymentDeclined',
+  /** The order was already compensated (released, refunded or cancelled); it cannot go forward again. */
+  OrderClosed: 'OrderClosed',
+  /** A passing failure (throttling, a transaction conflict); the same call may succeed if retried. */
+  TransientError: 'TransientError',
+  /** A required environment variable is missing: the function is deployed wrong. */
+  ConfigurationError: 'ConfigurationError',
+} as const;
+
+export type ErrorName = (typeof ErrorName)[keyof typeof ErrorName];
+
+/** Errors that are business rejections, by step: the step's transaction did not commit. */
+export const BusinessRejections = {
+  ReserveInventory: [ErrorName.UnknownSku, ErrorName.InsufficientStock, ErrorName.OrderClosed],
+  ChargePayment: [ErrorName.UnknownCustomer, ErrorName.PaymentDeclined, ErrorName.OrderClosed],
+  ConfirmOrder: [ErrorName.OrderClosed],
+} as const satisfies Record<string, readonly ErrorName[]>;
+
+/** Errors that mean the command itself is malformed: the saga ends at once, writing nothing. */
+export const InputErrors = [ErrorName.InvalidOrder] as const;
+
+/** Errors worth retrying on a forward step. */
+export const TransientErrors = [ErrorName.TransientError] as const;
+
+abstract class DomainError extends Error {
+  abstract override readonly name: ErrorName;
+}
+
+export class InvalidOrder extends DomainError {
+  override readonly name = 'InvalidOrder';
+}
+
+export class UnknownSku extends DomainError {
+  override readonly name = 'UnknownSku';
+  constructor(readonly skus: readonly string[]) {
+    super(`unknown SKU${skus.length > 1 ? 's' : ''}: ${skus.join(', ')}`);
+  }
+}
+
+export interface StockShortfall {
+  readonly sku: string;
+  readonly requested: number;
+  readonly available: number;
+}
+
+export class InsufficientStock extends DomainError {
+  override readonly name = 'InsufficientStock';
+  constructor(readonly shortfalls: readonly StockShortfall[]) {
+    super(
+      `insufficient stock: ${shortfalls.map((s) => `${s.sku} (requested ${s.requested}, available ${s.available})`).join(', ')}`,
+    );
+  }
+}
+
+export class UnknownCustomer extends DomainError {
+  override readonly name = 'UnknownCustomer';
+  constructor(readonly customerId: string) {
+    super(`unknown customer: ${customerId}`);
+  }
+}
+
+export class PaymentDeclined extends DomainError {
+  override readonly name = 'PaymentDeclined';
+  constructor(
+    readonly customerId: string,
+    readonly amount: number,
+    readonly available: number,
+  ) {
+    super(`payment declined for ${customerId}: total ${amount} exceeds available credit ${available}`);
+  }
+}
+
+export class OrderClosed extends DomainError {
+  override readonly name = 'OrderClosed';
+  constructor(
+    readonly orderId: string,
+    readonly detail: string,
+  ) {
+    super(`order ${orderId} is closed: ${detail}`);
+  }
+}
+
+export class TransientError extends DomainError {
+  override readonly name = 'TransientError';
+}
+
+export class ConfigurationError extends DomainError {
+  override readonly name = 'ConfigurationError';
+}
+
+/** The names that fault injection may raise: every domain error, an unnamed `Error`, or a `Timeout`. */
+export const InjectableFaults = [...Object.values(ErrorName), 'Error', 'Timeout'] as const;
+export type InjectableFault = (typeof InjectableFaults)[number];
+
+const constructors: Record<ErrorName, (message: string) => Error> = {
+  InvalidOrder: (m) => new InvalidOrder(m),
+  UnknownSku: (m) => Object.assign(new UnknownSku([]), { message: m }),
+  InsufficientStock: (m) => Object.assign(new InsufficientStock([]), { message: m }),
+  UnknownCustomer: (m) => Object.assign(new UnknownCustomer(''), { message: m }),
+  PaymentDeclined: (m) => Object.assign(new PaymentDeclined('', 0, 0), { message: m }),
+  OrderClosed: (m) => Object.assign(new OrderClosed('', ''), { message: m }),
+  TransientError: (m) => new TransientError(m),
+  ConfigurationError: (m) => new ConfigurationError(m),
+};
+
+/** Builds the named error for an injected fault (`Error` gives a plain, unrecognised error). */
+export function errorNamed(name: ErrorName | 'Error', message: string): Error {
+  return name === 'Error' ? new Error(message) : constructors[name](message);
+}

@@ -1,0 +1,75 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { InvalidOrder } from './errors';
+import { faultInjectionEnabled } from './env';
+import { injectFault, type AttemptCounter } from './faults';
+import type { Faults } from './schemas';
+
+export const logger = new Logger();
+
+/** Formats zod issues as one line that names each bad field: `items.1.quantity: quantity must be at least 1`. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
+    .join('; ');
+}
+
+/** Parses a handler's input, rejecting anything malformed with a named `InvalidOrder` that names the field. */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new InvalidOrder(`the order must be a JSON object, got ${Array.isArray(input) ? 'an array' : typeof input}`);
+  }
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw new InvalidOrder(describeIssues(parsed.error));
+  return parsed.data;
+}
+
+export interface HandlerOptions<S extends z.ZodType, R> {
+  /** The saga step this handler serves, as named in the state machine and in `faults`. */
+  readonly step: string;
+  readonly schema: S;
+  readonly action: (input: z.infer<S>) => Promise<R>;
+  readonly countAttempt: AttemptCounter;
+  /** The first step refuses a command with faults when fault injection is off. */
+  readonly refuseFaultsWhenDisabled?: boolean;
+}
+
+type SagaInput = { orderId: string; faults?: Faults };
+
+/**
+ * Builds a Lambda handler: parse the input, inject a requested fault, run the domain action and return plain
+ * JSON. Failures are thrown as named errors, which Step Functions matches by name.
+ */
+export function makeHandler<S extends z.ZodType<SagaInput>, R>(options: HandlerOptions<S, R>) {
+  const enabled = faultInjectionEnabled();
+  return async (event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<R> => {
+    logger.resetKeys();
+    const orderId = isRecord(event) && typeof event.orderId === 'string' ? event.orderId : undefined;
+    logger.appendKeys({ step: options.step, orderId });
+    try {
+      const input = parseInput(options.schema, event);
+      await injectFault({
+        step: options.step,
+        orderId: input.orderId,
+        faults: input.faults,
+        enabled,
+        remainingMs: () => context?.getRemainingTimeInMillis() ?? 0,
+        countAttempt: options.countAttempt,
+        refuseWhenDisabled: options.refuseFaultsWhenDisabled,
+      });
+      const result = await options.action(input);
+      logger.info('step succeeded', { result });
+      return result;
+    } catch (err: unknown) {
+      const name = err instanceof Error ? err.name : typeof err;
+      const message = err instanceof Error ? err.message : String(err);
+      logger.warn('step failed', { error: name, reason: message });
+      throw err;
+    }
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

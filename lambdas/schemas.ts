@@ -1,0 +1,99 @@
+import * as z from 'zod';
+import { InjectableFaults } from './errors';
+
+/** Limits of a PlaceOrder command. Ids fit Step Functions execution names (1-80 characters, no spaces). */
+export const OrderLimits = {
+  maxLines: 25,
+  maxQuantity: 1_000,
+  idPattern: /^[A-Za-z0-9_-]+$/,
+  maxOrderIdLength: 80,
+  maxCustomerIdLength: 64,
+  maxSkuLength: 64,
+} as const;
+
+const id = (label: string, max: number) =>
+  z
+    .string({ error: (issue) => (issue.input === undefined ? `${label} is required` : `${label} must be a string`) })
+    .min(1, `${label} must not be empty`)
+    .max(max, `${label} must be at most ${max} characters`)
+    .regex(OrderLimits.idPattern, `${label} may contain only letters, digits, '-' and '_'`);
+
+export const orderLine = z.strictObject({
+  sku: id('sku', OrderLimits.maxSkuLength),
+  quantity: z
+    .number({ error: 'quantity must be a number' })
+    .int('quantity must be a whole number')
+    .positive('quantity must be at least 1')
+    .max(OrderLimits.maxQuantity, `quantity must be at most ${OrderLimits.maxQuantity}`),
+});
+export type OrderLine = z.infer<typeof orderLine>;
+
+/** A fault to inject at one step: an error name raised on every attempt, or only on the first `times` attempts. */
+export const faultSpec = z.union([
+  z.enum(InjectableFaults),
+  z.strictObject({ error: z.enum(InjectableFaults), times: z.number().int().positive().max(100) }),
+]);
+export type FaultSpec = z.infer<typeof faultSpec>;
+
+export const faults = z.record(z.string().regex(/^[A-Za-z]+$/).max(64), faultSpec);
+export type Faults = z.infer<typeof faults>;
+
+/** The PlaceOrder command: the input of a saga execution. */
+export const placeOrder = z.strictObject({
+  orderId: id('orderId', OrderLimits.maxOrderIdLength),
+  customerId: id('customerId', OrderLimits.maxCustomerIdLength),
+  items: z
+    .array(orderLine, { error: 'items must be an array of order lines' })
+    .min(1, 'items must hold at least one line')
+    .max(OrderLimits.maxLines, `items must hold at most ${OrderLimits.maxLines} lines`)
+    .superRefine((lines, ctx) => {
+      const seen = new Set<string>();
+      for (const [index, line] of lines.entries()) {
+        if (seen.has(line.sku)) {
+          ctx.addIssue({ code: 'custom', message: `duplicate sku ${line.sku}`, path: [index, 'sku'] });
+        }
+        seen.add(line.sku);
+      }
+    }),
+  faults: faults.optional(),
+});
+export type PlaceOrder = z.infer<typeof placeOrder>;
+
+export const reservation = z.object({ reservationId: z.string(), total: z.number().int().nonnegative() });
+export type Reservation = z.infer<typeof reservation>;
+
+export const charge = z.object({ chargeId: z.string(), amount: z.number().int().nonnegative() });
+export type Charge = z.infer<typeof charge>;
+
+/** What the saga's state carries after a step failed: which step, its error name and cause. */
+export const failure = z.object({ step: z.string(), error: z.string(), cause: z.string().optional() });
+export type Failure = z.infer<typeof failure>;
+
+/**
+ * The saga's state as each Lambda receives it: the command plus the results of the steps so far.
+ * Later steps read only what they need and let the rest through.
+ */
+const sagaState = <R extends z.ZodRawShape>(results: R) =>
+  z.looseObject({
+    orderId: id('orderId', OrderLimits.maxOrderIdLength),
+    customerId: id('customerId', OrderLimits.maxCustomerIdLength),
+    items: z.array(orderLine).min(1).max(OrderLimits.maxLines),
+    faults: faults.optional(),
+    results: z.looseObject(results).optional(),
+    failure: failure.optional(),
+  });
+
+const payload = <T extends z.ZodType>(schema: T) => z.object({ Payload: schema });
+
+export const chargePaymentInput = sagaState({ ReserveInventory: payload(reservation) }).extend({
+  results: z.looseObject({ ReserveInventory: payload(reservation) }),
+});
+export const confirmOrderInput = sagaState({}).extend({
+  results: z.looseObject({ ReserveInventory: payload(reservation), ChargePayment: payload(charge) }),
+});
+/** Compensations and CancelOrder work from the orderId alone: a step that failed may still have committed. */
+export const compensationInput = sagaState({});
+
+export type ChargePaymentInput = z.infer<typeof chargePaymentInput>;
+export type ConfirmOrderInput = z.infer<typeof confirmOrderInput>;
+export type CompensationInput = z.infer<typeof compensationInput>;

@@ -1,0 +1,3 @@
+export * from './saga';
+export * from './task-function';
+export * from './order-saga-stack';

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { OrderSagaStack } from '../lib/order-saga-stack';
 
 const app = new App();
@@ -8,3 +9,4 @@ new OrderSagaStack(app, 'ServerlessSaga', {
   faultInjection: flag === true || flag === 'true',
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -29,10 +29,11 @@ export const orderLine = z.strictObject({
 export type OrderLine = z.infer<typeof orderLine>;
 
 /** A fault to inject at one step: an error name raised on every attempt, or only on the first `times` attempts. */
-export const faultSpec = z.union([
-  z.enum(InjectableFaults),
-  z.strictObject({ error: z.enum(InjectableFaults), times: z.number().int().positive().max(100) }),
-]);
+const faultName = z.enum(InjectableFaults, { error: `a fault is one of ${InjectableFaults.join(', ')}` });
+export const faultSpec = z.union(
+  [faultName, z.strictObject({ error: faultName, times: z.number().int().positive().max(100) })],
+  { error: `a fault is one of ${InjectableFaults.join(', ')}, or { "error": <one of those>, "times": <1-100> }` },
+);
 export type FaultSpec = z.infer<typeof faultSpec>;
 
 export const faults = z.record(z.string().regex(/^[A-Za-z]+$/).max(64), faultSpec);

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { CfnResource, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -266,6 +266,21 @@ export class Saga extends Construct {
       tracingEnabled: props.tracingEnabled ?? true,
       timeout: props.timeout,
     });
+
+    const role = this.stateMachine.role;
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray tracing and CloudWatch Logs delivery for the state machine have no resource-level permissions.',
+    });
+    const functions = [...props.steps.flatMap((s) => [s.action, s.compensation?.function]), props.onFailure.function];
+    for (const fn of functions) {
+      const cfn = fn?.node.defaultChild;
+      if (!(cfn instanceof CfnResource)) continue;
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(cfn).getLogicalId(cfn)}.Arn>:*]`,
+        reason: 'Invoking the versions and aliases of this one function (the `:*` qualifier); no other function.',
+      });
+    }
   }
 }
 

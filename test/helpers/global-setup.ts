@@ -10,5 +10,7 @@ export default async function globalSetup(): Promise<void> {
   const db = await startDynamoDbLocal();
   globalThis.__dynamoDbLocal = db;
   Object.assign(process.env, dynamoDbEnvironment(db.endpoint));
+  // Handlers log every step; keep test output to what failed.
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
   await createTables(db.endpoint, testTableDefinitions);
 }

@@ -1,0 +1,85 @@
+import { Template } from 'aws-cdk-lib/assertions';
+
+/** The parts of an ASL state that the graph walk reads. */
+export interface AslState {
+  Type: string;
+  Next?: string;
+  End?: boolean;
+  Resource?: string;
+  Parameters?: Record<string, unknown>;
+  ResultPath?: string | null;
+  Retry?: { ErrorEquals: string[]; MaxAttempts?: number; IntervalSeconds?: number; BackoffRate?: number; JitterStrategy?: string }[];
+  Catch?: { ErrorEquals: string[]; Next: string; ResultPath?: string }[];
+  Choices?: { Variable: string; IsPresent?: boolean; Next: string }[];
+  Default?: string;
+  Error?: string;
+  Cause?: string;
+  CausePath?: string;
+  ErrorPath?: string;
+  TimeoutSeconds?: number;
+}
+
+export interface AslDefinition {
+  StartAt: string;
+  States: Record<string, AslState>;
+}
+
+/** The state machine's definition from a synthesized template, with CloudFormation tokens flattened to strings. */
+export function stateMachineDefinition(template: Template): AslDefinition {
+  const machines = template.findResources('AWS::StepFunctions::StateMachine');
+  const [machine] = Object.values(machines) as { Properties: { DefinitionString: unknown } }[];
+  const body = machine.Properties.DefinitionString;
+  const text =
+    typeof body === 'string'
+      ? body
+      : (body as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : '${Token}')).join('');
+  return JSON.parse(text) as AslDefinition;
+}
+
+/** What a walk meets: each Task state either succeeds or throws the named error on every attempt. */
+export type Outcomes = Readonly<Record<string, string | undefined>>;
+
+export interface Walk {
+  /** The states entered, in order. */
+  readonly path: string[];
+  /** The final state's error (`Fail`), or undefined when the execution succeeded. */
+  readonly error?: string;
+}
+
+function matches(errorEquals: readonly string[], error: string): boolean {
+  return errorEquals.includes(error) || errorEquals.includes('States.ALL') || (errorEquals.includes('States.TaskFailed') && error !== 'States.Timeout');
+}
+
+/**
+ * Follows the definition as a graph, the way Step Functions would route the given outcomes: `Next`, `End`,
+ * the first matching `Catch`, and `IsPresent` choices on the paths that catches wrote. Retries are taken to be
+ * exhausted (each outcome is permanent).
+ */
+export function walk(definition: AslDefinition, outcomes: Outcomes): Walk {
+  const path: string[] = [];
+  const written = new Set<string>();
+  let name: string | undefined = definition.StartAt;
+  for (let guard = 0; name !== undefined && guard < 100; guard++) {
+    const state: AslState = definition.States[name];
+    if (!state) throw new Error(`walk: state ${name} does not exist`);
+    path.push(name);
+    if (state.Type === 'Fail') return { path, error: state.Error ?? `(from ${state.ErrorPath})` };
+    if (state.Type === 'Succeed') return { path };
+    if (state.Type === 'Choice') {
+      const choice = state.Choices?.find((c) => c.IsPresent !== undefined && written.has(c.Variable) === c.IsPresent);
+      name = choice?.Next ?? state.Default;
+      continue;
+    }
+    const error = state.Type === 'Task' ? outcomes[name] : undefined;
+    if (error !== undefined) {
+      const catcher = state.Catch?.find((c) => matches(c.ErrorEquals, error));
+      if (!catcher) return { path, error };
+      if (catcher.ResultPath) written.add(catcher.ResultPath);
+      name = catcher.Next;
+      continue;
+    }
+    if (state.End) return { path };
+    name = state.Next;
+  }
+  throw new Error('walk: no end after 100 states');
+}

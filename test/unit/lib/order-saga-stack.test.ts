@@ -1,0 +1,269 @@
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { BusinessRejections, ErrorName } from '../../../lambdas/errors';
+import { OrderSagaStack } from '../../../lib/order-saga-stack';
+import { SagaErrorName } from '../../../lib/saga';
+import { stateMachineDefinition, walk, type AslDefinition } from '../../helpers/asl';
+
+let stack: OrderSagaStack;
+let template: Template;
+let definition: AslDefinition;
+let nagFindings: string[];
+
+beforeAll(() => {
+  const outdir = mkdtempSync(join(tmpdir(), 'saga-synth-'));
+  // Skip bundling: these tests read the template, not the code.
+  const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
+  stack = new OrderSagaStack(app, 'TestSaga', { faultInjection: false });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  nagFindings = [];
+  try {
+    app.synth();
+  } catch {
+    // A failed validation leaves its report in the cloud assembly: list every unacknowledged finding.
+    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: { violations: { ruleName: string; violatingConstructs: { constructPath: string }[] }[] }[];
+    };
+    nagFindings = report.pluginReports.flatMap((r) =>
+      r.violations.flatMap((v) => v.violatingConstructs.map((c) => `${v.ruleName} at ${c.constructPath}`)),
+    );
+  }
+  template = Template.fromStack(stack);
+  definition = stateMachineDefinition(template);
+});
+
+describe('OrderSaga state machine', () => {
+  it('enters only the three step states on the happy path', () => {
+    const result = walk(definition, {});
+
+    expect(result).toEqual({ path: ['ReserveInventory', 'ChargePayment', 'ConfirmOrder'] });
+  });
+
+  const end = ['CheckCompensations', SagaErrorName.Compensated];
+  it.each([
+    ['ReserveInventory', ErrorName.InsufficientStock, ['ReserveInventory', 'ReserveInventoryRejected', 'CancelOrder', ...end]],
+    ['ReserveInventory', ErrorName.UnknownSku, ['ReserveInventory', 'ReserveInventoryRejected', 'CancelOrder', ...end]],
+    ['ChargePayment', ErrorName.PaymentDeclined, ['ReserveInventory', 'ChargePayment', 'ChargePaymentRejected', 'ReleaseInventory', 'CancelOrder', ...end]],
+    ['ChargePayment', ErrorName.UnknownCustomer, ['ReserveInventory', 'ChargePayment', 'ChargePaymentRejected', 'ReleaseInventory', 'CancelOrder', ...end]],
+    [
+      'ConfirmOrder',
+      ErrorName.OrderClosed,
+      ['ReserveInventory', 'ChargePayment', 'ConfirmOrder', 'ConfirmOrderRejected', 'RefundPayment', 'ReleaseInventory', 'CancelOrder', ...end],
+    ],
+  ])('a business rejection of %s (%s) compensates from the previous step', (step, error, expected) => {
+    const result = walk(definition, { [step]: error });
+
+    expect(result).toEqual({ path: expected, error: SagaErrorName.Compensated });
+  });
+
+  it.each([
+    ['ReserveInventory', ['ReserveInventoryFailed', 'ReleaseInventory', 'CancelOrder']],
+    ['ChargePayment', ['ChargePaymentFailed', 'RefundPayment', 'ReleaseInventory', 'CancelOrder']],
+    ['ConfirmOrder', ['ConfirmOrderFailed', 'RefundPayment', 'ReleaseInventory', 'CancelOrder']],
+  ])('an unknown error or a timeout of %s compensates from that step itself', (step, expected) => {
+    for (const error of ['Error', 'States.Timeout', 'Sandbox.Timedout']) {
+      const result = walk(definition, { [step]: error });
+
+      expect(result.path.slice(result.path.indexOf(step) + 1)).toEqual([...expected, 'CheckCompensations', SagaErrorName.Compensated]);
+    }
+  });
+
+  it('rejects a malformed order at once, with no compensation and no write', () => {
+    const result = walk(definition, { ReserveInventory: ErrorName.InvalidOrder });
+
+    expect(result).toEqual({ path: ['ReserveInventory', 'InputRejected'], error: '(from $.failure.Error)' });
+  });
+
+  it('records a compensation that fails for good and still runs the remaining ones', () => {
+    const result = walk(definition, { ConfirmOrder: 'Error', RefundPayment: 'Error' });
+
+    expect(result.path).toEqual([
+      'ReserveInventory',
+      'ChargePayment',
+      'ConfirmOrder',
+      'ConfirmOrderFailed',
+      'RefundPayment',
+      'RecordRefundPaymentFailure',
+      'ReleaseInventory',
+      'CancelOrder',
+      'CheckCompensations',
+      SagaErrorName.CompensationFailed,
+    ]);
+    expect(result.error).toBe(SagaErrorName.CompensationFailed);
+  });
+
+  it('records a failing CancelOrder too', () => {
+    const result = walk(definition, { ReserveInventory: ErrorName.InsufficientStock, CancelOrder: 'Error' });
+
+    expect(result.path.slice(-3)).toEqual(['RecordCancelOrderFailure', 'CheckCompensations', SagaErrorName.CompensationFailed]);
+  });
+
+  it('never retries a business rejection, and retries transient errors with backoff and full jitter', () => {
+    for (const step of ['ReserveInventory', 'ChargePayment', 'ConfirmOrder'] as const) {
+      const retriedErrors = definition.States[step].Retry!.flatMap((r) => r.ErrorEquals);
+
+      expect(retriedErrors).toEqual(expect.arrayContaining([ErrorName.TransientError, 'Lambda.TooManyRequestsException', 'Lambda.ServiceException']));
+      for (const rejection of BusinessRejections[step]) expect(retriedErrors).not.toContain(rejection);
+      expect(retriedErrors).not.toContain('States.ALL');
+      expect(definition.States[step].Retry![0]).toMatchObject({ BackoffRate: 2, JitterStrategy: 'FULL' });
+    }
+  });
+
+  it('retries every compensation on every error, for minutes', () => {
+    for (const name of ['ReleaseInventory', 'RefundPayment', 'CancelOrder']) {
+      const [retry] = definition.States[name].Retry!;
+
+      expect(retry).toMatchObject({ ErrorEquals: ['States.ALL'], MaxAttempts: 8, BackoffRate: 2, JitterStrategy: 'FULL' });
+    }
+  });
+
+  it('catches business rejections by the names the errors module exports', () => {
+    const rejectionCatch = definition.States.ChargePayment.Catch![0];
+
+    expect(rejectionCatch.ErrorEquals).toEqual([...BusinessRejections.ChargePayment]);
+  });
+
+  it('sends the order, step, error and state of a failed compensation to the queue', () => {
+    const record = definition.States.RecordReleaseInventoryFailure;
+
+    expect(record.Resource).toContain('sqs:sendMessage');
+    expect(record.Parameters).toMatchObject({
+      MessageBody: { 'sagaId.$': '$.orderId', step: 'ReleaseInventory', 'error.$': '$.compensationError.Error', 'cause.$': '$.compensationError.Cause', 'input.$': '$' },
+    });
+  });
+
+  it('ends a compensated saga with a cause that names the failed step and its error', () => {
+    expect(definition.States[SagaErrorName.Compensated]).toEqual({ Type: 'Fail', Error: SagaErrorName.Compensated, CausePath: '$.failure.summary' });
+    expect(definition.States.ChargePaymentRejected.Parameters).toMatchObject({
+      step: 'ChargePayment',
+      'summary.$': "States.Format('{} failed with {}', 'ChargePayment', $.failure.Error)",
+    });
+  });
+
+  it('gives every step a Task timeout', () => {
+    for (const step of ['ReserveInventory', 'ChargePayment', 'ConfirmOrder']) expect(definition.States[step].TimeoutSeconds).toBe(15);
+  });
+});
+
+describe('OrderSagaStack resources', () => {
+  it('keeps each service in its own encrypted, on-demand table with point-in-time recovery', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 3);
+    template.allResourcesProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    });
+  });
+
+  it('runs every function on Node.js 22, arm64, with X-Ray and a log group of its own', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 6);
+    template.allResourcesProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+      LoggingConfig: Match.objectLike({ LogFormat: 'JSON', LogGroup: Match.anyValue() }),
+      Environment: { Variables: Match.objectLike({ FAULT_INJECTION: 'disabled', TABLE_NAME: Match.anyValue() }) },
+    });
+  });
+
+  it('logs and traces the state machine', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+    });
+  });
+
+  it('encrypts the compensation-failures queue and alarms on it and on SagaCompensationFailed', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1 });
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: '{ ($.type = "ExecutionFailed") && ($.details.error = "SagaCompensationFailed") }',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'SagaCompensationFailed', Namespace: 'ServerlessSaga' });
+  });
+
+  it('outputs the state machine ARN, the table names and the queue URL', () => {
+    for (const name of ['StateMachineArn', 'InventoryTableName', 'PaymentsTableName', 'OrdersTableName', 'CompensationFailuresQueueUrl']) {
+      template.hasOutput(name, {});
+    }
+  });
+
+  it('grants UpdateItem to the orders functions only when fault injection is enabled', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const withFaults = Template.fromStack(new OrderSagaStack(app, 'WithFaults', { faultInjection: true }));
+
+    withFaults.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ FAULT_INJECTION: 'enabled' }) },
+    });
+    expect(actionsOf(withFaults, 'ConfirmOrderFunction')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+  });
+});
+
+/** The data actions granted to a function's role, sorted. */
+function actionsOf(t: Template, functionId: string): string[] {
+  const policies = t.findResources('AWS::IAM::Policy');
+  const actions = Object.entries(policies)
+    .filter(([id]) => id.startsWith(`${functionId}Role`))
+    .flatMap(([, p]) => (p.Properties.PolicyDocument.Statement as { Action: string | string[] }[]).flatMap((s) => s.Action))
+    .filter((a) => a.startsWith('dynamodb:'));
+  return actions.sort();
+}
+
+/** What a function may do: its role's statements as `action on resource` lines. */
+function grantsOf(t: Template, functionId: string): string[] {
+  const policies = t.findResources('AWS::IAM::Policy');
+  const statements = Object.entries(policies)
+    .filter(([id]) => id.startsWith(`${functionId}Role`))
+    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+  const roles = t.findResources('AWS::IAM::Role');
+  const managed = Object.entries(roles)
+    .filter(([id]) => id.startsWith(`${functionId}Role`))
+    .flatMap(([, r]) => (r.Properties.ManagedPolicyArns ?? []) as unknown[]);
+  expect(managed).toEqual([]);
+  return statements
+    .flatMap((s) => [s.Action].flat().map((action) => `${action} on ${resourceName(s.Resource)}`))
+    .sort();
+}
+
+function resourceName(resource: unknown): string {
+  if (resource === '*') return '*';
+  const text = JSON.stringify(resource);
+  const logicalId = /"Fn::GetAtt":\["([A-Za-z]+?)[0-9A-F]{8}"/.exec(text)?.[1];
+  return logicalId ? `${logicalId}${text.includes(':*') ? ':*' : ''}` : text;
+}
+
+describe('least privilege', () => {
+  const xray = ['xray:PutTelemetryRecords on *', 'xray:PutTraceSegments on *'];
+  const logsOf = (fn: string) => [`logs:CreateLogStream on ${fn}Logs`, `logs:PutLogEvents on ${fn}Logs`];
+  const data = (table: string, ...actions: string[]) => actions.map((a) => `dynamodb:${a} on ${table}`);
+
+  it.each([
+    ['ReserveInventoryFunction', data('InventoryTable', 'BatchGetItem', 'GetItem', 'PutItem', 'UpdateItem')],
+    ['ReleaseInventoryFunction', data('InventoryTable', 'GetItem', 'PutItem', 'UpdateItem')],
+    ['ChargePaymentFunction', data('PaymentsTable', 'GetItem', 'PutItem', 'UpdateItem')],
+    ['RefundPaymentFunction', data('PaymentsTable', 'GetItem', 'PutItem', 'UpdateItem')],
+    ['ConfirmOrderFunction', data('OrdersTable', 'GetItem', 'PutItem')],
+    ['CancelOrderFunction', data('OrdersTable', 'GetItem', 'PutItem')],
+  ])('%s may touch only its own table, with only the actions it uses', (fn, dataGrants) => {
+    expect(grantsOf(template, fn)).toEqual([...dataGrants, ...logsOf(fn), ...xray].sort());
+  });
+
+  it('has no unsuppressed cdk-nag AwsSolutions finding', () => {
+    expect(nagFindings).toEqual([]);
+  });
+});
+
+describe('stack synthesis', () => {
+  it('is deterministic apart from asset hashes', () => {
+    const again = Template.fromStack(new OrderSagaStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'TestSaga'));
+
+    expect(stateMachineDefinition(again)).toEqual(definition);
+    expect(Stack.of(stack).stackName).toBe('TestSaga');
+  });
+});

@@ -90,7 +90,7 @@ describe('ReserveInventory', () => {
     const results = await Promise.allSettled([reserveInventory(order({ webcam: 1 }), inventory), reserveInventory(order({ webcam: 1 }), inventory)]);
 
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    expect(results.filter((r) => r.status === 'rejected').map((r) => ((r).reason as Error).name)).toEqual([ErrorName.InsufficientStock]);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => (r.reason as Error).name)).toEqual([ErrorName.InsufficientStock]);
     expect(await stockOf()).toEqual({ webcam: 0 });
   });
 

@@ -75,7 +75,7 @@ describe('ChargePayment', () => {
     ]);
 
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    expect(results.filter((r) => r.status === 'rejected').map((r) => ((r).reason as Error).name)).toEqual([ErrorName.PaymentDeclined]);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => (r.reason as Error).name)).toEqual([ErrorName.PaymentDeclined]);
     expect(await creditOf(customerId)).toBe(200);
   });
 });

@@ -1,0 +1,115 @@
+import { ErrorName } from '../lambdas/errors';
+import type { PlaceOrder } from '../lambdas/schemas';
+import { SagaErrorName } from '../lib/saga';
+
+/** What a scenario must end with. */
+export interface Expectation {
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly error?: string;
+  readonly path: readonly string[];
+  readonly retries?: number;
+}
+
+export interface Scenario {
+  readonly title: string;
+  readonly input: PlaceOrder;
+  readonly expect: Expectation;
+}
+
+const compensated = ['CheckCompensations', SagaErrorName.Compensated];
+
+/** The demo: one execution per way the saga can end, against the demo catalogue and customers. */
+export const DemoScenarios: readonly Scenario[] = [
+  {
+    title: 'Happy path',
+    input: { orderId: 'ord-1001', customerId: 'cus-ada', items: [{ sku: 'SKU-KEYBOARD', quantity: 2 }, { sku: 'SKU-MOUSE', quantity: 1 }] },
+    expect: { status: 'SUCCEEDED', path: ['ReserveInventory', 'ChargePayment', 'ConfirmOrder'] },
+  },
+  {
+    title: 'Out of stock',
+    input: { orderId: 'ord-1002', customerId: 'cus-grace', items: [{ sku: 'SKU-MOUSE', quantity: 1 }, { sku: 'SKU-WEBCAM', quantity: 2 }] },
+    expect: { status: 'FAILED', error: SagaErrorName.Compensated, path: ['ReserveInventory', 'ReserveInventoryRejected', 'CancelOrder', ...compensated] },
+  },
+  {
+    title: 'Unknown SKU',
+    input: { orderId: 'ord-1003', customerId: 'cus-grace', items: [{ sku: 'SKU-TOASTER', quantity: 1 }] },
+    expect: { status: 'FAILED', error: SagaErrorName.Compensated, path: ['ReserveInventory', 'ReserveInventoryRejected', 'CancelOrder', ...compensated] },
+  },
+  {
+    title: 'Payment declined',
+    input: { orderId: 'ord-1004', customerId: 'cus-broke', items: [{ sku: 'SKU-MONITOR', quantity: 1 }] },
+    expect: {
+      status: 'FAILED',
+      error: SagaErrorName.Compensated,
+      path: ['ReserveInventory', 'ChargePayment', 'ChargePaymentRejected', 'ReleaseInventory', 'CancelOrder', ...compensated],
+    },
+  },
+  {
+    title: 'Unknown error in ConfirmOrder',
+    input: { orderId: 'ord-1005', customerId: 'cus-grace', items: [{ sku: 'SKU-KEYBOARD', quantity: 1 }], faults: { ConfirmOrder: 'Error' } },
+    expect: {
+      status: 'FAILED',
+      error: SagaErrorName.Compensated,
+      path: ['ReserveInventory', 'ChargePayment', 'ConfirmOrder', 'ConfirmOrderFailed', 'RefundPayment', 'ReleaseInventory', 'CancelOrder', ...compensated],
+    },
+  },
+  {
+    title: 'Transient error, retried, then success',
+    input: {
+      orderId: 'ord-1006',
+      customerId: 'cus-grace',
+      items: [{ sku: 'SKU-MOUSE', quantity: 1 }],
+      faults: { ChargePayment: { error: ErrorName.TransientError, times: 2 } },
+    },
+    expect: { status: 'SUCCEEDED', path: ['ReserveInventory', 'ChargePayment', 'ConfirmOrder'], retries: 2 },
+  },
+  {
+    title: 'ChargePayment times out',
+    input: { orderId: 'ord-1007', customerId: 'cus-grace', items: [{ sku: 'SKU-MOUSE', quantity: 1 }], faults: { ChargePayment: 'Timeout' } },
+    expect: {
+      status: 'FAILED',
+      error: SagaErrorName.Compensated,
+      path: ['ReserveInventory', 'ChargePayment', 'ChargePaymentFailed', 'RefundPayment', 'ReleaseInventory', 'CancelOrder', ...compensated],
+    },
+  },
+  {
+    title: 'A compensation fails for good',
+    input: {
+      orderId: 'ord-1008',
+      customerId: 'cus-grace',
+      items: [{ sku: 'SKU-MOUSE', quantity: 1 }],
+      faults: { ConfirmOrder: 'Error', RefundPayment: 'Error' },
+    },
+    expect: {
+      status: 'FAILED',
+      error: SagaErrorName.CompensationFailed,
+      path: [
+        'ReserveInventory',
+        'ChargePayment',
+        'ConfirmOrder',
+        'ConfirmOrderFailed',
+        'RefundPayment',
+        'RecordRefundPaymentFailure',
+        'ReleaseInventory',
+        'CancelOrder',
+        'CheckCompensations',
+        SagaErrorName.CompensationFailed,
+      ],
+    },
+  },
+  {
+    title: 'Malformed order',
+    input: { orderId: 'ord-1009', customerId: 'cus-grace', items: [{ sku: 'SKU-MOUSE', quantity: 0 }] },
+    expect: { status: 'FAILED', error: ErrorName.InvalidOrder, path: ['ReserveInventory', 'InputRejected'] },
+  },
+];
+
+/** Where an execution's result differs from what was expected; empty when it matches. */
+export function differences(expected: Expectation, actual: { status: string; error?: string; path: readonly string[]; retries: number }): string[] {
+  const out: string[] = [];
+  if (actual.status !== expected.status) out.push(`status ${actual.status}, expected ${expected.status}`);
+  if ((actual.error ?? undefined) !== expected.error) out.push(`error ${actual.error ?? 'none'}, expected ${expected.error ?? 'none'}`);
+  if (actual.path.join(',') !== expected.path.join(',')) out.push(`path differs; expected ${expected.path.join(' → ')}`);
+  if (expected.retries !== undefined && actual.retries !== expected.retries) out.push(`${actual.retries} retries, expected ${expected.retries}`);
+  return out;
+}

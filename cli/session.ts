@@ -1,0 +1,51 @@
+import { LocalRuntime, type LocalRuntimeOptions } from '../local/runtime';
+import { orderStores, seedDemoData, type OrderStores } from './stores';
+
+/** How fast time runs locally. */
+export interface Pace {
+  /** Run timeouts and retry waits as deployed. */
+  readonly realTime: boolean;
+}
+
+/** Timeouts at 0.3× and 20 ms retry waits keep a local run to seconds while keeping the timeouts' order. */
+export function paceOptions(pace: Pace): Pick<LocalRuntimeOptions, 'timeoutScale' | 'retryDelayMs'> {
+  return pace.realTime ? {} : { timeoutScale: 0.3, retryDelayMs: 20 };
+}
+
+export interface Session {
+  readonly runtime: LocalRuntime;
+  readonly stores: OrderStores;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the local runtime with fault injection on, seeds the demo catalogue and customers, and closes everything
+ * on Ctrl-C.
+ */
+export async function startSession(pace: Pace, onProgress: (message: string) => void): Promise<Session> {
+  const runtime = await LocalRuntime.start({ context: { faultInjection: 'true' }, onProgress, ...paceOptions(pace) });
+  const close = () => runtime.close();
+  const onSignal = () => {
+    onProgress('stopping…');
+    void close().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const stores = orderStores(runtime);
+    onProgress('seeding the demo catalogue and customers…');
+    await seedDemoData(stores);
+    return {
+      runtime,
+      stores,
+      async close() {
+        process.removeListener('SIGINT', onSignal);
+        process.removeListener('SIGTERM', onSignal);
+        await close();
+      },
+    };
+  } catch (err: unknown) {
+    await close();
+    throw err;
+  }
+}

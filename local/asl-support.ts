@@ -26,13 +26,18 @@ const UNSUPPORTED_FIELDS: Record<string, string> = {
  * @param isServed tells whether a Task resource has a local implementation
  * @throws UnsupportedDefinitionError naming the state and the feature
  */
-export function assertSupported(definition: Record<string, unknown>, isServed: (resource: string) => boolean, path = ''): void {
+export function assertSupported(
+  definition: Record<string, unknown>,
+  isServed: (resource: string) => boolean,
+  machine = 'the state machine',
+  path = '',
+): void {
   if (definition.QueryLanguage === 'JSONata') {
-    throw new UnsupportedDefinitionError(`${path || 'the state machine'} uses JSONata (QueryLanguage: JSONata); the local runtime runs JSONPath only`);
+    throw new UnsupportedDefinitionError(`${machine}${path ? ` (${path})` : ''} uses JSONata (QueryLanguage: JSONata); the local runtime runs JSONPath only`);
   }
   const states = (definition.States ?? {}) as Record<string, State>;
   for (const [name, state] of Object.entries(states)) {
-    const where = `state ${path}${name}`;
+    const where = `${machine}: state ${path}${name}`;
     if (state.QueryLanguage === 'JSONata') {
       throw new UnsupportedDefinitionError(`${where} uses JSONata (QueryLanguage: JSONata); the local runtime runs JSONPath only`);
     }
@@ -47,10 +52,10 @@ export function assertSupported(definition: Record<string, unknown>, isServed: (
       if (!isServed(resource)) throw new UnsupportedDefinitionError(`${where} calls ${resource}, which the local runtime does not serve`);
     }
     if (state.Type === 'Parallel') {
-      (state.Branches as Record<string, unknown>[]).forEach((branch, i) => assertSupported(branch, isServed, `${path}${name}[branch ${i}].`));
+      (state.Branches as Record<string, unknown>[]).forEach((branch, i) => assertSupported(branch, isServed, machine, `${path}${name}[branch ${i}].`));
     }
     if (state.Type === 'Map') {
-      assertSupported((state.ItemProcessor ?? state.Iterator) as Record<string, unknown>, isServed, `${path}${name}.`);
+      assertSupported((state.ItemProcessor ?? state.Iterator) as Record<string, unknown>, isServed, machine, `${path}${name}.`);
     }
   }
 }

@@ -47,8 +47,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function assertJava(): void {
-  const probe = spawnSync('java', ['-version'], { encoding: 'utf8' });
+/** Fails with a {@link LocalSetupError} that says how to install Java when `java` cannot run. */
+export function assertJava(env: NodeJS.ProcessEnv = process.env): void {
+  const probe = spawnSync('java', ['-version'], { encoding: 'utf8', env });
   if (probe.error || probe.status !== 0) {
     throw new LocalSetupError(
       'DynamoDB Local needs Java 17 or newer, and `java` was not found on the PATH. ' +

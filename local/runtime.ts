@@ -136,7 +136,7 @@ export class LocalRuntime {
     const region = options.region ?? 'us-east-1';
     const stack = resolveLocalStack(await loadSynthesizedStack(options), region);
     const served = (resource: string) => taskKind(resource) !== undefined;
-    for (const machine of stack.stateMachines) assertSupported(machine.definition, served, `${machine.name}: `);
+    for (const machine of stack.stateMachines) assertSupported(machine.definition, served, machine.name);
 
     let db: DynamoDbLocal | undefined;
     let endpoint = options.dynamoDbEndpoint;
@@ -379,7 +379,9 @@ function collectTasks(definition: Record<string, unknown>, visit: (name: string,
 
 /** A copy of the definition with every Task `TimeoutSeconds` multiplied by `scale`. */
 function scaleTimeouts(definition: Record<string, unknown>, scale: number): Record<string, unknown> {
-  const copy = structuredClone(definition);
+  // A JSON round trip, not structuredClone: the interpreter tells plain objects by their prototype, and
+  // structuredClone builds them in the main realm even when this code runs inside a test sandbox.
+  const copy = JSON.parse(JSON.stringify(definition)) as Record<string, unknown>;
   if (scale === 1) return copy;
   const visit = (d: Record<string, unknown>) => {
     for (const state of Object.values((d.States ?? {}) as Record<string, Record<string, unknown>>)) {

@@ -1,0 +1,155 @@
+import { ErrorName } from '../../lambdas/errors';
+import type { FaultSpec } from '../../lambdas/schemas';
+import { SagaErrorName } from '../../lib/saga';
+import type { LocalRuntime } from '../../local/runtime';
+import type { OrderStores } from '../../cli/stores';
+import { openShop, startSagaRuntime } from '../helpers/saga-runtime';
+
+let runtime: LocalRuntime;
+let stores: OrderStores;
+
+beforeAll(async () => {
+  ({ runtime, stores } = await startSagaRuntime());
+});
+afterAll(async () => {
+  await runtime?.close();
+});
+
+const R = 'ReserveInventory';
+const C = 'ChargePayment';
+const O = 'ConfirmOrder';
+const compensated = ['CancelOrder', 'CheckCompensations', SagaErrorName.Compensated];
+
+type Kind = 'business rejection' | 'unknown error' | 'timeout';
+
+/** How each failure kind is provoked at each step: real business conditions where the domain has them. */
+const provoke: Record<string, Record<Kind, { faults?: Record<string, FaultSpec>; short?: 'stock' | 'credit'; error: string }>> = {
+  [R]: {
+    'business rejection': { short: 'stock', error: ErrorName.InsufficientStock },
+    'unknown error': { faults: { [R]: 'Error' }, error: 'Error' },
+    timeout: { faults: { [R]: 'Timeout' }, error: 'Lambda.Unknown' },
+  },
+  [C]: {
+    'business rejection': { short: 'credit', error: ErrorName.PaymentDeclined },
+    'unknown error': { faults: { [C]: 'Error' }, error: 'Error' },
+    timeout: { faults: { [C]: 'Timeout' }, error: 'Lambda.Unknown' },
+  },
+  [O]: {
+    'business rejection': { faults: { [O]: 'OrderClosed' }, error: ErrorName.OrderClosed },
+    'unknown error': { faults: { [O]: 'Error' }, error: 'Error' },
+    timeout: { faults: { [O]: 'Timeout' }, error: 'Lambda.Unknown' },
+  },
+};
+
+/** The paths DESIGN.md prescribes: a rejection unwinds from the previous step, any other failure from the step itself. */
+const expectedPath: Record<string, Record<Kind, string[]>> = {
+  [R]: {
+    'business rejection': [R, `${R}Rejected`, ...compensated],
+    'unknown error': [R, `${R}Failed`, 'ReleaseInventory', ...compensated],
+    timeout: [R, `${R}Failed`, 'ReleaseInventory', ...compensated],
+  },
+  [C]: {
+    'business rejection': [R, C, `${C}Rejected`, 'ReleaseInventory', ...compensated],
+    'unknown error': [R, C, `${C}Failed`, 'RefundPayment', 'ReleaseInventory', ...compensated],
+    timeout: [R, C, `${C}Failed`, 'RefundPayment', 'ReleaseInventory', ...compensated],
+  },
+  [O]: {
+    'business rejection': [R, C, O, `${O}Rejected`, 'RefundPayment', 'ReleaseInventory', ...compensated],
+    'unknown error': [R, C, O, `${O}Failed`, 'RefundPayment', 'ReleaseInventory', ...compensated],
+    timeout: [R, C, O, `${O}Failed`, 'RefundPayment', 'ReleaseInventory', ...compensated],
+  },
+};
+
+const matrix = [R, C, O].flatMap((step) => (['business rejection', 'unknown error', 'timeout'] as Kind[]).map((kind) => [step, kind] as const));
+
+describe('the order saga on the local runtime', () => {
+  it('confirms an order, taking stock and credit exactly once', async () => {
+    const shop = await openShop(stores, { price: 1_000 });
+    const order = shop.order();
+
+    const result = await runtime.startExecution({ name: order.orderId, input: order }).result;
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.path).toEqual([R, C, O]);
+    expect(result.transitions).toBe(3);
+    const after = await shop.state(order.orderId);
+    expect(after).toMatchObject({ stock: [shop.stock - 2, shop.stock - 1], credit: shop.credit - 2_250, reservation: 'RESERVED', charge: 'CHARGED' });
+    expect(after.order).toMatchObject({ status: 'CONFIRMED', total: 2_250, reservationId: `res-${order.orderId}`, chargeId: `chg-${order.orderId}` });
+  });
+
+  it.each(matrix)('%s, %s: unwinds exactly the steps that may have committed, and restores the stores', async (step, kind) => {
+    const how = provoke[step][kind];
+    const shop = await openShop(stores, { stock: how.short === 'stock' ? 1 : 10, credit: how.short === 'credit' ? 100 : 100_000 });
+    const order = shop.order({ faults: how.faults });
+
+    const result = await runtime.startExecution({ name: order.orderId, input: order }).result;
+
+    expect(result.path).toEqual(expectedPath[step][kind]);
+    expect(result).toMatchObject({ status: 'FAILED', error: SagaErrorName.Compensated, cause: `${step} failed with ${how.error}` });
+    const after = await shop.state(order.orderId);
+    expect(after.stock).toEqual([shop.stock, shop.stock]);
+    expect(after.credit).toBe(shop.credit);
+    expect(after.order).toMatchObject({ status: 'CANCELLED', failure: { step, error: how.error } });
+    expect(after.reservation).not.toBe('RESERVED');
+    expect(after.charge).not.toBe('CHARGED');
+  });
+
+  it('retries a transient error and then succeeds, with the retries in the history', async () => {
+    const shop = await openShop(stores);
+    const order = shop.order({ faults: { [C]: { error: ErrorName.TransientError, times: 2 } } });
+
+    const result = await runtime.startExecution({ name: order.orderId, input: order }).result;
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.path).toEqual([R, C, O]);
+    expect(result.retries).toBe(2);
+    const chargeEvents = result.history
+      .filter((e) => e.type.startsWith('Task') && !e.type.startsWith('TaskState'))
+      .map((e) => e.type)
+      .slice(3, 12);
+    expect(chargeEvents).toEqual(['TaskScheduled', 'TaskStarted', 'TaskFailed', 'TaskScheduled', 'TaskStarted', 'TaskFailed', 'TaskScheduled', 'TaskStarted', 'TaskSucceeded']);
+    expect((await shop.state(order.orderId)).credit).toBe(shop.credit - 2_250);
+  });
+
+  it('records a compensation that fails for good on the queue, still runs the rest, and ends SagaCompensationFailed', async () => {
+    const shop = await openShop(stores);
+    const order = shop.order({ faults: { [O]: 'Error', RefundPayment: 'Error' } });
+    const queueUrl = runtime.stack.outputs.CompensationFailuresQueueUrl;
+    const before = runtime.queues.peek(queueUrl).length;
+
+    const result = await runtime.startExecution({ name: order.orderId, input: order }).result;
+
+    expect(result.path).toEqual([R, C, O, `${O}Failed`, 'RefundPayment', 'RecordRefundPaymentFailure', 'ReleaseInventory', 'CancelOrder', 'CheckCompensations', SagaErrorName.CompensationFailed]);
+    expect(result.error).toBe(SagaErrorName.CompensationFailed);
+    const messages = runtime.queues.peek(queueUrl).slice(before).map((m) => JSON.parse(m.body) as Record<string, unknown>);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatchObject({ sagaId: order.orderId, step: 'RefundPayment', error: 'Error', input: { orderId: order.orderId, customerId: shop.customerId } });
+    expect(JSON.parse(messages[0].cause as string)).toMatchObject({ errorType: 'Error', errorMessage: 'injected fault at RefundPayment' });
+    const after = await shop.state(order.orderId);
+    expect(after.stock).toEqual([shop.stock, shop.stock]);
+    expect(after.charge).toBe('CHARGED');
+    expect(after.order?.status).toBe('CANCELLED');
+    // The refund was retried 8 times before it was recorded.
+    expect(result.history.filter((e) => e.type === 'TaskFailed' && JSON.stringify(e).includes('injected fault at RefundPayment'))).toHaveLength(9);
+  });
+
+  it('rejects a malformed order by name, writes nothing and runs no compensation', async () => {
+    const shop = await openShop(stores);
+    const order = shop.order({ items: [{ sku: shop.sku, quantity: 2.5 }] });
+
+    const result = await runtime.startExecution({ name: order.orderId, input: order }).result;
+
+    expect(result).toMatchObject({ status: 'FAILED', error: ErrorName.InvalidOrder, path: [R, 'InputRejected'] });
+    expect(JSON.parse(result.cause!)).toMatchObject({ errorMessage: 'items.0.quantity: quantity must be a whole number' });
+    expect(await shop.state(order.orderId)).toMatchObject({ stock: [shop.stock, shop.stock], credit: shop.credit, order: undefined, reservation: undefined });
+  });
+
+  it('refuses a second saga for the same order', async () => {
+    const shop = await openShop(stores);
+    const order = shop.order();
+    await runtime.startExecution({ name: order.orderId, input: order }).result;
+
+    expect(() => runtime.startExecution({ name: order.orderId, input: order })).toThrow(expect.objectContaining({ name: 'ExecutionAlreadyExists' }));
+    expect((await shop.state(order.orderId)).stock).toEqual([shop.stock - 2, shop.stock - 1]);
+  });
+});

@@ -1,0 +1,124 @@
+import { LocalRuntime } from '../../local/runtime';
+import { assertJava, startDynamoDbLocal } from '../../local/dynamodb-local';
+import { fixtureDefinition, writeFixtureAssembly } from '../helpers/fixture-assembly';
+
+const start = (cdkOut: string) => LocalRuntime.start({ cdkOut, synth: 'never', dynamoDbEndpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB });
+
+describe('LocalRuntime', () => {
+  let runtime: LocalRuntime;
+  beforeAll(async () => {
+    process.env.PARENT_ONLY = 'leaked';
+    runtime = await start(writeFixtureAssembly());
+  });
+  afterAll(async () => {
+    delete process.env.PARENT_ONLY;
+    await runtime?.close();
+  });
+
+  it('resolves the ARNs in the definition and returns what lambda:invoke returns', async () => {
+    const result = await runtime.startExecution({ name: 'echo-1', input: { mode: 'echo', n: 1 } }).result;
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.output).toMatchObject({
+      ExecutedVersion: '$LATEST',
+      StatusCode: 200,
+      Payload: { echoed: { mode: 'echo', n: 1 }, own: 'mine', parent: null },
+    });
+    expect(runtime.stack.outputs.FlowArn).toBe('arn:aws:states:us-east-1:000000000000:stateMachine:Flow');
+  });
+
+  it('keeps a history shaped like GetExecutionHistory', async () => {
+    const result = await runtime.startExecution({ name: 'echo-2', input: { mode: 'echo' } }).result;
+
+    expect(result.history.map((e) => e.type)).toEqual([
+      'ExecutionStarted',
+      'ChoiceStateEntered',
+      'ChoiceStateExited',
+      'TaskStateEntered',
+      'TaskScheduled',
+      'TaskStarted',
+      'TaskSucceeded',
+      'TaskStateExited',
+      'ExecutionSucceeded',
+    ]);
+    expect(result.history.map((e) => e.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(result.history[4]).toMatchObject({
+      previousEventId: 4,
+      taskScheduledEventDetails: { resourceType: 'lambda', resource: 'invoke', region: 'us-east-1' },
+    });
+    expect(JSON.parse((result.history[4].taskScheduledEventDetails as { parameters: string }).parameters)).toMatchObject({
+      FunctionName: 'arn:aws:lambda:us-east-1:000000000000:function:EchoFunction',
+    });
+    expect(result.history[0]).toMatchObject({ executionStartedEventDetails: { input: '{"mode":"echo"}' } });
+    expect(result.path).toEqual(['Choose', 'Echo']);
+    expect(result.transitions).toBe(2);
+  });
+
+  it('fails with the Lambda error type as the error name and the JSON cause AWS gives', async () => {
+    const result = await runtime.startExecution({ name: 'fail-1', input: { mode: 'fail', error: { name: 'PaymentDeclined', message: 'no money' } } }).result;
+
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('PaymentDeclined');
+    expect(JSON.parse(result.cause!)).toMatchObject({ errorType: 'PaymentDeclined', errorMessage: 'no money', trace: expect.any(Array) });
+    expect(result.history.find((e) => e.type === 'TaskFailed')).toMatchObject({ taskFailedEventDetails: { error: 'PaymentDeclined' } });
+  });
+
+  it('fails a function that runs past its own timeout the way Step Functions reports it: Lambda.Unknown', async () => {
+    const result = await runtime.startExecution({ name: 'slow-1', input: { mode: 'function-timeout' } }).result;
+
+    expect(result.error).toBe('Lambda.Unknown');
+    expect(result.cause).toMatch(/^The cause could not be determined because Lambda did not return an error type\. Returned payload: .*Task timed out after 1\.00 seconds/);
+  });
+
+  it('fails a Task that runs past its TimeoutSeconds with States.Timeout', async () => {
+    const result = await runtime.startExecution({ name: 'slow-2', input: { mode: 'task-timeout' } }).result;
+
+    expect(result.error).toBe('States.Timeout');
+    expect(result.history.map((e) => e.type)).toContain('TaskTimedOut');
+  });
+
+  it('follows the execution name rules of Step Functions', async () => {
+    const running = runtime.startExecution({ name: 'wait-1', input: { mode: 'wait' } });
+
+    expect(runtime.startExecution({ name: 'wait-1', input: { mode: 'wait' } })).toBe(running);
+    expect(() => runtime.startExecution({ name: 'wait-1', input: { mode: 'wait', other: true } })).toThrow(expect.objectContaining({ name: 'ExecutionAlreadyExists' }));
+    expect(() => runtime.startExecution({ name: 'has space', input: {} })).toThrow(expect.objectContaining({ name: 'InvalidName' }));
+    expect(() => runtime.startExecution({ name: 'big', input: { blob: 'x'.repeat(256 * 1024) } })).toThrow(expect.objectContaining({ name: 'InvalidExecutionInput' }));
+    running.stop();
+    expect((await running.result).status).toBe('ABORTED');
+    expect(() => runtime.startExecution({ name: 'wait-1', input: { mode: 'wait' } })).toThrow(expect.objectContaining({ name: 'ExecutionAlreadyExists' }));
+  });
+});
+
+describe('LocalRuntime refuses what it cannot run faithfully', () => {
+  it.each([
+    ['JSONata', { JsonataState: { Type: 'Pass', QueryLanguage: 'JSONata', End: true } }, /state JsonataState uses JSONata/],
+    ['Variables', { AssignState: { Type: 'Pass', Assign: { x: 1 }, End: true } }, /state AssignState uses Variables \(Assign\)/],
+    ['HeartbeatSeconds', { Beat: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', HeartbeatSeconds: 5, Parameters: { FunctionName: 'x' }, End: true } }, /state Beat uses HeartbeatSeconds/],
+    ['an unserved integration', { Put: { Type: 'Task', Resource: 'arn:aws:states:::dynamodb:putItem', Parameters: {}, End: true } }, /state Put calls arn:aws:states:::dynamodb:putItem/],
+  ])('%s, naming the state and the feature', async (_what, states, message) => {
+    const cdkOut = writeFixtureAssembly(fixtureDefinition(states));
+
+    await expect(start(cdkOut)).rejects.toMatchObject({ name: 'UnsupportedDefinitionError', message: expect.stringMatching(message) });
+  });
+});
+
+describe('DynamoDB Local', () => {
+  it('says how to install Java when there is none', () => {
+    expect(() => assertJava({ PATH: '/nonexistent' })).toThrow(
+      expect.objectContaining({ name: 'LocalSetupError', message: expect.stringContaining('apt-get install -y openjdk-17-jre-headless') }),
+    );
+  });
+
+  it('starts on a free loopback port and stops cleanly', async () => {
+    const db = await startDynamoDbLocal();
+
+    const answered = await fetch(db.endpoint).then((r) => r.status, () => 'refused');
+    await db.stop();
+    const afterStop = await fetch(db.endpoint).then((r) => r.status, () => 'refused');
+
+    expect(db.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(answered).not.toBe('refused');
+    expect(afterStop).toBe('refused');
+  });
+});

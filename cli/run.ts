@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { InjectableFaults } from '../lambdas/errors';
-import type { FaultSpec } from '../lambdas/schemas';
+import { FaultableSteps, type FaultSpec } from '../lambdas/schemas';
 import { outcome, stepFailure } from './explain';
 import { formatPath } from './format';
 import { startSession, type Pace } from './session';
@@ -21,6 +21,9 @@ export function parseFault(text: string): [string, FaultSpec] {
   const match = /^([A-Za-z]+)=([A-Za-z.]+)(?::(\d+))?$/.exec(text);
   if (!match) throw new UsageError(`--fault ${text}: expected Step=Error or Step=Error:times, e.g. ChargePayment=PaymentDeclined`);
   const [, step, error, times] = match;
+  if (!(FaultableSteps as readonly string[]).includes(step)) {
+    throw new UsageError(`--fault ${text}: unknown step ${step}; one of ${FaultableSteps.join(', ')}`);
+  }
   if (!(InjectableFaults as readonly string[]).includes(error)) {
     throw new UsageError(`--fault ${text}: unknown error ${error}; one of ${InjectableFaults.join(', ')}`);
   }

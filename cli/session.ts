@@ -33,8 +33,8 @@ export async function startSession(pace: Pace, onProgress: (message: string) => 
   process.once('SIGTERM', onSignal);
   try {
     const stores = orderStores(runtime);
-    onProgress('seeding the demo catalogue and customers…');
-    await seedDemoData(stores);
+    onProgress('seeding the demo catalogue and customers, warming the functions…');
+    await Promise.all([seedDemoData(stores), runtime.warmUp()]);
     return {
       runtime,
       stores,

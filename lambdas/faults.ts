@@ -1,11 +1,11 @@
 import { errorNamed, InvalidOrder } from './errors';
-import type { FaultSpec, Faults } from './schemas';
+import type { FaultableSteps, FaultSpec, Faults } from './schemas';
 
 /** Counts the attempts of one step for one order, so a fault can fire on the first attempts only. */
 export type AttemptCounter = (orderId: string, step: string) => Promise<number>;
 
 export interface FaultContext {
-  readonly step: string;
+  readonly step: (typeof FaultableSteps)[number];
   readonly orderId: string;
   readonly faults: Faults | undefined;
   readonly enabled: boolean;

@@ -4,14 +4,17 @@ import type { z } from 'zod';
 import { InvalidOrder } from './errors';
 import { faultInjectionEnabled } from './env';
 import { injectFault, type AttemptCounter } from './faults';
-import type { Faults } from './schemas';
+import type { FaultableSteps, Faults } from './schemas';
 
 export const logger = new Logger();
 
 /** Formats zod issues as one line that names each bad field: `items.1.quantity: quantity must be at least 1`. */
 export function describeIssues(error: z.ZodError): string {
   return error.issues
-    .map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
+    .map((issue) => {
+      const message = issue.code === 'unrecognized_keys' ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message;
+      return issue.path.length > 0 ? `${issue.path.join('.')}: ${message}` : message;
+    })
     .join('; ');
 }
 
@@ -27,7 +30,7 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.in
 
 export interface HandlerOptions<S extends z.ZodType, R> {
   /** The saga step this handler serves, as named in the state machine and in `faults`. */
-  readonly step: string;
+  readonly step: (typeof FaultableSteps)[number];
   readonly schema: S;
   readonly action: (input: z.infer<S>) => Promise<R>;
   readonly countAttempt: AttemptCounter;

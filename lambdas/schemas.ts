@@ -36,7 +36,10 @@ export const faultSpec = z.union(
 );
 export type FaultSpec = z.infer<typeof faultSpec>;
 
-export const faults = z.record(z.string().regex(/^[A-Za-z]+$/).max(64), faultSpec);
+/** The states a fault can be injected at: every step, compensation and the failure step. */
+export const FaultableSteps = ['ReserveInventory', 'ChargePayment', 'ConfirmOrder', 'ReleaseInventory', 'RefundPayment', 'CancelOrder'] as const;
+
+export const faults = z.partialRecord(z.enum(FaultableSteps, { error: `faults are keyed by step: one of ${FaultableSteps.join(', ')}` }), faultSpec);
 export type Faults = z.infer<typeof faults>;
 
 /** The PlaceOrder command: the input of a saga execution. */

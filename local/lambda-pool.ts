@@ -174,6 +174,14 @@ export class LambdaPool {
     }
   }
 
+  /** Starts a warm worker for a function, if it has none yet (a cold start ahead of the first invocation). */
+  async warm(nameOrArn: string): Promise<void> {
+    const fn = this.resolve(nameOrArn);
+    if (!fn || (this.idle.get(fn.name)?.length ?? 0) > 0) return;
+    const worker = await this.acquire(fn);
+    this.release(fn, worker);
+  }
+
   /** Stops every worker. */
   async close(): Promise<void> {
     this.closed = true;

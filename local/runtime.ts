@@ -134,18 +134,17 @@ export class LocalRuntime {
   /** Loads (synthesizing if needed) the stack, starts DynamoDB Local, creates the tables and readies the functions. */
   static async start(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
     const region = options.region ?? 'us-east-1';
-    const stack = resolveLocalStack(await loadSynthesizedStack(options), region);
-    const served = (resource: string) => taskKind(resource) !== undefined;
-    for (const machine of stack.stateMachines) assertSupported(machine.definition, served, machine.name);
-
+    // Synthesis and DynamoDB Local's start take seconds each and need nothing from each other: overlap them.
+    const dbStart = options.dynamoDbEndpoint ? undefined : startDynamoDbLocal();
+    dbStart?.catch(() => undefined);
+    if (dbStart) options.onProgress?.('starting DynamoDB Local…');
     let db: DynamoDbLocal | undefined;
-    let endpoint = options.dynamoDbEndpoint;
-    if (!endpoint) {
-      options.onProgress?.('starting DynamoDB Local…');
-      db = await startDynamoDbLocal();
-      endpoint = db.endpoint;
-    }
     try {
+      const stack = resolveLocalStack(await loadSynthesizedStack(options), region);
+      const served = (resource: string) => taskKind(resource) !== undefined;
+      for (const machine of stack.stateMachines) assertSupported(machine.definition, served, machine.name);
+      db = await dbStart;
+      const endpoint = db?.endpoint ?? options.dynamoDbEndpoint!;
       await createTables(endpoint, stack.tables);
       const pool = new LambdaPool(new Map(stack.functions.map((f) => [f.name, f])), {
         baseEnvironment: dynamoDbEnvironment(endpoint, region),
@@ -155,9 +154,14 @@ export class LocalRuntime {
       });
       return new LocalRuntime(stack, new LocalQueues(stack.queues), endpoint, pool, db, options);
     } catch (err: unknown) {
-      await db?.stop();
+      await (db ?? (await dbStart?.catch(() => undefined)))?.stop();
       throw err;
     }
+  }
+
+  /** Starts one warm worker per function, so the first executions do not wait for cold starts. */
+  async warmUp(): Promise<void> {
+    await Promise.all(this.stack.functions.map((f) => this.pool.warm(f.name)));
   }
 
   /** The state machine an ARN or name refers to; the only one when omitted. */

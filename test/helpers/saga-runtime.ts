@@ -25,7 +25,7 @@ export async function startSagaRuntime(options: Partial<LocalRuntimeOptions> = {
   });
   const stores = orderStores(runtime);
   // Warm one worker per function so that cold starts do not eat into the scaled-down Task timeouts.
-  await Promise.all(runtime.stack.functions.map((f) => runtime.invokeFunction(f.name, {}).catch(() => undefined)));
+  await runtime.warmUp();
   return { runtime, stores };
 }
 

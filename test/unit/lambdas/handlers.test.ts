@@ -33,7 +33,7 @@ describe('ReserveInventory handler', () => {
     ['a fractional quantity', { orderId: 'o-1', customerId: 'c', items: [{ sku: 'S', quantity: 1.5 }] }, 'items.0.quantity: quantity must be a whole number'],
     ['a duplicate SKU', { orderId: 'o-1', customerId: 'c', items: [{ sku: 'S', quantity: 1 }, { sku: 'S', quantity: 2 }] }, 'items.1.sku: duplicate sku S'],
     ['no lines', { orderId: 'o-1', customerId: 'c', items: [] }, 'items: items must hold at least one line'],
-    ['an extra field', { orderId: 'o-1', customerId: 'c', items: [{ sku: 'S', quantity: 1 }], coupon: 'FREE' }, 'Unrecognized key: "coupon"'],
+    ['an extra field', { orderId: 'o-1', customerId: 'c', items: [{ sku: 'S', quantity: 1 }], coupon: 'FREE' }, 'unknown key "coupon"'],
     ['an id with a space', { orderId: 'o 1', customerId: 'c', items: [{ sku: 'S', quantity: 1 }] }, "orderId: orderId may contain only letters, digits, '-' and '_'"],
     ['a non-object', 'PlaceOrder', 'the order must be a JSON object, got string'],
     ['an array', [], 'the order must be a JSON object, got an array'],
@@ -94,6 +94,12 @@ describe('ReserveInventory handler', () => {
       name: ErrorName.InvalidOrder,
       message: 'faults: fault injection is disabled in this deployment',
     });
+  });
+
+  it('rejects a fault at a step that does not exist, instead of ignoring it', async () => {
+    const order = { orderId: uniqueId('ord'), customerId: 'c', items: [{ sku: 'S', quantity: 1 }], faults: { ChargePaymnet: 'Error' } };
+
+    await expect(reserve(order)).rejects.toMatchObject({ name: ErrorName.InvalidOrder, message: 'faults: unknown key "ChargePaymnet"' });
   });
 
   it('rejects a fault that names no known error', async () => {

@@ -144,6 +144,7 @@ export class LocalRuntime {
       const served = (resource: string) => taskKind(resource) !== undefined;
       for (const machine of stack.stateMachines) assertSupported(machine.definition, served, machine.name);
       db = await dbStart;
+      if (db) options.onProgress?.(`DynamoDB Local is up on ${db.endpoint}`);
       const endpoint = db?.endpoint ?? options.dynamoDbEndpoint!;
       await createTables(endpoint, stack.tables);
       const pool = new LambdaPool(new Map(stack.functions.map((f) => [f.name, f])), {

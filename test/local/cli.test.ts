@@ -1,0 +1,80 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the saga command as a user would, optionally sending a signal once stderr shows `signalWhen`. */
+function saga(args: string[], options: { signalWhen?: RegExp } = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'bin', 'saga.ts'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: '' },
+    });
+    let stdout = '';
+    let stderr = '';
+    let signalled = false;
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (options.signalWhen && !signalled && options.signalWhen.test(stderr)) {
+        signalled = true;
+        child.kill('SIGINT');
+      }
+    });
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+const refused = (endpoint: string) => fetch(endpoint).then(() => false, () => true);
+
+describe('saga run', () => {
+  it('prints one JSON object and exits 0 when the saga succeeds', async () => {
+    const run = await saga(['run', '--input', 'examples/orders/happy-path.json', '--json']);
+
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({
+      name: 'ord-1001',
+      status: 'SUCCEEDED',
+      error: null,
+      cause: null,
+      output: expect.objectContaining({ orderId: 'ord-1001' }),
+      path: ['ReserveInventory', 'ChargePayment', 'ConfirmOrder'],
+      transitions: 3,
+    });
+  });
+
+  it('exits 1 when the saga fails, naming the error', async () => {
+    const run = await saga(['run', '--input', 'examples/orders/happy-path.json', '--fault', 'ChargePayment=PaymentDeclined']);
+
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('ord-1001: FAILED SagaCompensated: ChargePayment failed with PaymentDeclined');
+    expect(run.stdout).toContain('ReserveInventory → ChargePayment → ChargePaymentRejected → ReleaseInventory → CancelOrder');
+  });
+
+  it.each([
+    ['a missing file', ['--input', 'examples/orders/nope.json'], /cannot read examples\/orders\/nope\.json/],
+    ['a bad fault', ['--input', 'examples/orders/happy-path.json', '--fault', 'ChargePaymnet=Error'], /unknown step ChargePaymnet/],
+    ['a missing option', [], /required option '-i, --input <file>' not specified/],
+  ])('exits 2 with a clear message for %s', async (_what, args, message) => {
+    const run = await saga(['run', ...args]);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+  });
+
+  it('stops cleanly on Ctrl-C, leaving no DynamoDB Local behind', async () => {
+    const run = await saga(['run', '--input', 'examples/orders/compensation-fails.json', '--real-time'], { signalWhen: /seeding/ });
+
+    const endpoint = /DynamoDB Local is up on (http:\/\/127\.0\.0\.1:\d+)/.exec(run.stderr)?.[1];
+    expect(run.code).toBe(130);
+    expect(endpoint).toBeDefined();
+    expect(await refused(endpoint!)).toBe(true);
+  });
+});

@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { runDemo } from '../cli/demo';
 import { runOnce, UsageError } from '../cli/run';
+import { formatSoak, soak } from '../cli/soak';
 import { CloudAssemblyError } from '../local/cloud-assembly';
 import { LocalSetupError } from '../local/dynamodb-local';
 import { UnsupportedDefinitionError } from '../local/asl-support';
@@ -37,6 +38,27 @@ program
   .addOption(realTime)
   .action(async (options: { input: string; fault: string[]; json: boolean; realTime: boolean }) => {
     process.exitCode = await runOnce(options);
+  });
+
+const positive = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a whole number of at least 1, got ${value}`);
+  return n;
+};
+
+program
+  .command('soak')
+  .description('run many sagas at once with random faults and check the invariants; exit 1 on any violation')
+  .option('-n, --sagas <count>', 'how many sagas to start at once', positive('--sagas'), 1000)
+  .option('-s, --seed <number>', 'random seed (the same seed replays the same workload)', positive('--seed'), 1)
+  .option('--deliver-twice', 'deliver every Lambda invocation twice (at-least-once delivery)', false)
+  .option('--no-timeouts', 'leave out Timeout faults (each costs a function timeout of wall time)')
+  .option('--workers <count>', 'most warm workers per function', positive('--workers'), 16)
+  .option('--time-scale <factor>', 'multiply function and Task timeouts (the emulator is slower than AWS under load)', Number, 4)
+  .action(async (options: { sagas: number; seed: number; deliverTwice: boolean; timeouts: boolean; workers: number; timeScale: number }) => {
+    const result = await soak(options, (message) => console.log(`▸ ${message}`));
+    console.log(formatSoak(options, result));
+    process.exitCode = result.report.violations.length === 0 ? 0 : 1;
   });
 
 const setupErrors = [UsageError, LocalSetupError, CloudAssemblyError, UnsupportedDefinitionError, UnresolvableTemplateError];

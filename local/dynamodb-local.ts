@@ -69,7 +69,11 @@ export async function startDynamoDbLocal(options: { port?: number; timeoutMs?: n
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  let stopping = false;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.once('exit', (code, signal) => {
+    if (!stopping) console.error(`DynamoDB Local exited unexpectedly (code ${code}, signal ${signal}):\n${output.slice(-2_000)}`);
+  });
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
 
@@ -90,6 +94,7 @@ export async function startDynamoDbLocal(options: { port?: number; timeoutMs?: n
       }
     }
   } catch (err: unknown) {
+    stopping = true;
     child.kill('SIGKILL');
     process.removeListener('exit', killOnExit);
     throw err;
@@ -101,6 +106,7 @@ export async function startDynamoDbLocal(options: { port?: number; timeoutMs?: n
     endpoint,
     port,
     async stop() {
+      stopping = true;
       process.removeListener('exit', killOnExit);
       if (child.exitCode === null) {
         child.kill('SIGTERM');

@@ -31,6 +31,11 @@ export interface LambdaPoolOptions {
   readonly maxWorkersPerFunction?: number;
   /** Receives what functions print (their logs). @default - discarded */
   readonly onLog?: (functionName: string, line: string) => void;
+  /**
+   * Deliver every invocation twice, at the same time, and return the second delivery's outcome: Lambda's
+   * at-least-once delivery at its harshest, to prove handlers idempotent. @default false
+   */
+  readonly deliverTwice?: boolean;
 }
 
 interface Pending {
@@ -166,6 +171,19 @@ export class LambdaPool {
         errorMessage: `Function not found: ${nameOrArn}`,
       });
     }
+    if (this.options.deliverTwice) {
+      this.duplicates++;
+      const [, second] = await Promise.allSettled([this.deliver(fn, event), this.deliver(fn, event)]);
+      if (second.status === 'rejected') throw second.reason;
+      return second.value;
+    }
+    return this.deliver(fn, event);
+  }
+
+  /** Invocations delivered a second time so far (see `deliverTwice`). */
+  duplicates = 0;
+
+  private async deliver(fn: LocalFunction, event: unknown): Promise<unknown> {
     const worker = await this.acquire(fn);
     try {
       return await worker.invoke(event, Math.max(1, Math.round(fn.timeoutSeconds * 1000 * (this.options.timeoutScale ?? 1))));

@@ -29,6 +29,8 @@ export interface LocalRuntimeOptions extends LoadStackOptions {
   readonly onFunctionLog?: (functionName: string, line: string) => void;
   /** Use this DynamoDB endpoint instead of starting a DynamoDB Local. @default - start one on a free port */
   readonly dynamoDbEndpoint?: string;
+  /** Deliver every Lambda invocation twice, concurrently (at-least-once delivery). @default false */
+  readonly deliverTwice?: boolean;
 }
 
 /** The end state of an execution. */
@@ -152,6 +154,7 @@ export class LocalRuntime {
         timeoutScale: options.timeoutScale,
         maxWorkersPerFunction: options.maxWorkersPerFunction,
         onLog: options.onFunctionLog,
+        deliverTwice: options.deliverTwice,
       });
       return new LocalRuntime(stack, new LocalQueues(stack.queues), endpoint, pool, db, options);
     } catch (err: unknown) {
@@ -216,6 +219,11 @@ export class LocalRuntime {
   /** Invokes one function directly, as `lambda:Invoke` would (for seeding and inspection). */
   invokeFunction(nameOrArn: string, payload: unknown): Promise<unknown> {
     return this.pool.invoke(nameOrArn, payload);
+  }
+
+  /** Lambda invocations delivered a second time so far (with `deliverTwice`). */
+  get duplicatesDelivered(): number {
+    return this.pool.duplicates;
   }
 
   /** Stops every running execution and worker, and DynamoDB Local if this runtime started it. */

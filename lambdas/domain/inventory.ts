@@ -45,14 +45,22 @@ export async function reserveInventory(order: PlaceOrder, store: ServiceStore): 
   const existing = await getReservation(order.orderId, store);
   if (existing) return replayReservation(existing);
 
+  // A rejection must not be caused by this very order: another delivery of the same call may have committed
+  // since we looked. Reject only if there is still no reservation for the order.
+  const rejectUnlessReserved = async (rejection: Error): Promise<ReserveResult> => {
+    const raced = await getReservation(order.orderId, store);
+    if (raced) return replayReservation(raced);
+    throw rejection;
+  };
+
   const catalogue = await getCatalogue(
     order.items.map((line) => line.sku),
     store,
   );
   const unknown = order.items.filter((line) => !catalogue.has(line.sku)).map((line) => line.sku);
-  if (unknown.length > 0) throw new UnknownSku(unknown);
+  if (unknown.length > 0) return rejectUnlessReserved(new UnknownSku(unknown));
   const shortfalls = findShortfalls(order.items, catalogue);
-  if (shortfalls.length > 0) throw new InsufficientStock(shortfalls);
+  if (shortfalls.length > 0) return rejectUnlessReserved(new InsufficientStock(shortfalls));
 
   const total = order.items.reduce((sum, line) => sum + line.quantity * catalogue.get(line.sku)!.price, 0);
   const reservation: ReservationItem = {
@@ -100,7 +108,9 @@ export async function reserveInventory(order: PlaceOrder, store: ServiceStore): 
         store,
       );
       const raced = findShortfalls(order.items, now);
-      throw new InsufficientStock(raced.length > 0 ? raced : order.items.map((l) => ({ sku: l.sku, requested: l.quantity, available: now.get(l.sku)?.stock ?? 0 })));
+      return rejectUnlessReserved(
+        new InsufficientStock(raced.length > 0 ? raced : order.items.map((l) => ({ sku: l.sku, requested: l.quantity, available: now.get(l.sku)?.stock ?? 0 }))),
+      );
     }
     throw asTransient(err);
   }

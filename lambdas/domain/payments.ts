@@ -47,9 +47,17 @@ export async function chargePayment(request: ChargeRequest, store: ServiceStore)
   const existing = await getCharge(request.orderId, store);
   if (existing) return replayCharge(existing);
 
+  // A decline must not be caused by this very order: another delivery of the same call may have committed since
+  // we looked. Decline only if there is still no charge for the order.
+  const declineUnlessCharged = async (decline: Error): Promise<ChargeResult> => {
+    const raced = await getCharge(request.orderId, store);
+    if (raced) return replayCharge(raced);
+    throw decline;
+  };
+
   const account = await getAccount(request.customerId, store);
   if (!account) throw new UnknownCustomer(request.customerId);
-  if (account.credit < request.amount) throw new PaymentDeclined(request.customerId, request.amount, account.credit);
+  if (account.credit < request.amount) return declineUnlessCharged(new PaymentDeclined(request.customerId, request.amount, account.credit));
 
   const charge: ChargeItem = {
     pk: Keys.charge(request.orderId),
@@ -85,7 +93,7 @@ export async function chargePayment(request: ChargeRequest, store: ServiceStore)
     if (codes?.[0] === 'ConditionalCheckFailed') {
       const now = await getAccount(request.customerId, store);
       if (!now) throw new UnknownCustomer(request.customerId);
-      throw new PaymentDeclined(request.customerId, request.amount, now.credit);
+      return declineUnlessCharged(new PaymentDeclined(request.customerId, request.amount, now.credit));
     }
     throw asTransient(err);
   }

@@ -148,3 +148,30 @@ describe('ReleaseInventory', () => {
     expect(await countItems(`RESERVATION#${placed.orderId}`)).toBe(1);
   });
 });
+
+describe('ReserveInventory under duplicate delivery', () => {
+  it('does not reject an order because of its own reservation, made by another delivery in between', async () => {
+    const { order, stockOf } = await arrange({ webcam: { price: 100, stock: 1 } });
+    const placed = order({ webcam: 1 });
+    // The twin delivery commits after this one found no reservation, just before it reads the catalogue.
+    let twinDone = false;
+    const racing = {
+      ...inventory,
+      doc: {
+        send: async (command: { constructor: { name: string } }) => {
+          if (!twinDone && command.constructor.name === 'BatchGetCommand') {
+            twinDone = true;
+            await reserveInventory(placed, inventory);
+          }
+          return inventory.doc.send(command as never);
+        },
+      } as unknown as typeof inventory.doc,
+    };
+
+    const result = await reserveInventory(placed, racing);
+
+    expect(twinDone).toBe(true);
+    expect(result).toEqual({ reservationId: `res-${placed.orderId}`, total: 100 });
+    expect(await stockOf()).toEqual({ webcam: 0 });
+  });
+});

@@ -115,3 +115,29 @@ describe('RefundPayment', () => {
     expect(await creditOf(customerId)).toBe(5_000);
   });
 });
+
+describe('ChargePayment under duplicate delivery', () => {
+  it('does not decline an order because of its own charge, made by another delivery in between', async () => {
+    const customerId = await customerWith(1_000);
+    const request = { orderId: uniqueId('ord'), customerId, amount: 800 };
+    let twinDone = false;
+    const racing = {
+      ...payments,
+      doc: {
+        send: async (command: { constructor: { name: string }; input: { Key?: { pk?: string } } }) => {
+          if (!twinDone && command.constructor.name === 'GetCommand' && command.input.Key?.pk?.startsWith('CUSTOMER#')) {
+            twinDone = true;
+            await chargePayment(request, payments);
+          }
+          return payments.doc.send(command as never);
+        },
+      } as unknown as typeof payments.doc,
+    };
+
+    const result = await chargePayment(request, racing);
+
+    expect(twinDone).toBe(true);
+    expect(result).toEqual({ chargeId: `chg-${request.orderId}`, amount: 800 });
+    expect(await creditOf(customerId)).toBe(200);
+  });
+});

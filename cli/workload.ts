@@ -1,0 +1,125 @@
+import * as fc from 'fast-check';
+import type { CatalogueItem } from '../lambdas/domain/inventory';
+import type { CustomerAccount } from '../lambdas/domain/payments';
+import { seedCatalogue, seedCustomers } from '../lambdas/domain/seed';
+import type { FaultSpec, Faults, PlaceOrder } from '../lambdas/schemas';
+import type { LocalRuntime } from '../local/runtime';
+import type { InvariantInput } from './invariants';
+import type { OrderStores } from './stores';
+
+export interface WorkloadOptions {
+  /** How many sagas. */
+  readonly sagas: number;
+  /** The random seed: the same seed gives the same workload. */
+  readonly seed: number;
+  /** Share of sagas with injected faults (0 to 1). @default 0.4 */
+  readonly faultRate?: number;
+  /** Include Timeout faults (each costs a function timeout of wall time). @default true */
+  readonly timeouts?: boolean;
+}
+
+/** A generated workload: a catalogue and customers with scarce stock and credit, and the orders to place. */
+export interface Workload {
+  readonly catalogue: CatalogueItem[];
+  readonly customers: CustomerAccount[];
+  readonly orders: PlaceOrder[];
+  /** Faults injected, by kind. */
+  readonly faultCounts: Record<string, number>;
+}
+
+const forwardSteps = ['ReserveInventory', 'ChargePayment', 'ConfirmOrder'] as const;
+const compensations = ['ReleaseInventory', 'RefundPayment', 'CancelOrder'] as const;
+
+/** Faults at forward steps: business rejections, unknown errors, timeouts and transient errors. */
+const forwardFault = (timeouts: boolean): fc.Arbitrary<FaultSpec> =>
+  fc.oneof(
+    fc.constantFrom<FaultSpec>('Error', 'InsufficientStock', 'PaymentDeclined', 'OrderClosed'),
+    fc.record({ error: fc.constant('TransientError' as const), times: fc.integer({ min: 1, max: 3 }) }),
+    ...(timeouts ? [fc.constant<FaultSpec>('Timeout')] : []),
+  );
+
+/** Faults at compensations: transient ones (retried, then they succeed) and, rarely, permanent ones. */
+const compensationFault: fc.Arbitrary<FaultSpec> = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ error: fc.constant('TransientError' as const), times: fc.integer({ min: 1, max: 4 }) }) },
+  { weight: 1, arbitrary: fc.constant<FaultSpec>('Error') },
+);
+
+/** A random fault schedule: at most one forward fault and some compensation faults. */
+export const faultSchedule = (timeouts: boolean): fc.Arbitrary<Faults> =>
+  fc
+    .record({
+      forward: fc.option(fc.tuple(fc.constantFrom(...forwardSteps), forwardFault(timeouts)), { nil: undefined }),
+      compensations: fc.uniqueArray(fc.tuple(fc.constantFrom(...compensations), compensationFault), { selector: ([s]) => s, maxLength: 2 }),
+    })
+    .map(({ forward, compensations: comp }) => Object.fromEntries([...(forward ? [forward] : []), ...comp]) as Faults);
+
+/** Generates a workload; stock and credit cover only part of the demand, so many orders must be rejected. */
+export function generateWorkload(options: WorkloadOptions): Workload {
+  const skuCount = Math.max(3, Math.min(20, Math.round(options.sagas / 50)));
+  const customerCount = Math.max(3, Math.min(50, Math.round(options.sagas / 20)));
+  const catalogue = Array.from({ length: skuCount }, (_, i) => ({
+    sku: `SKU-${options.seed}-${i}`,
+    price: 100 * (1 + (i % 7)),
+    // An order asks for about 4 units: stock covers about 60% of the demand.
+    stock: Math.max(1, Math.round((options.sagas * 2.4) / skuCount)),
+  }));
+  const customers = Array.from({ length: customerCount }, (_, i) => ({
+    customerId: `cus-${options.seed}-${i}`,
+    // An order costs about 16.00: credit covers about 60% of the demand.
+    credit: Math.max(500, Math.round((options.sagas * 1_000) / customerCount)),
+  }));
+  const faultRate = options.faultRate ?? 0.4;
+  const orderArb = fc.record({
+    customer: fc.noBias(fc.integer({ min: 0, max: customerCount - 1 })),
+    lines: fc.uniqueArray(fc.tuple(fc.integer({ min: 0, max: skuCount - 1 }), fc.integer({ min: 1, max: 3 })), { selector: ([s]) => s, minLength: 1, maxLength: 3 }),
+    // noBias: shares must be uniform, not pulled toward the edge values fast-check favours.
+    faulty: fc.noBias(fc.integer({ min: 0, max: 999 })).map((x) => x < faultRate * 1000),
+    faults: faultSchedule(options.timeouts ?? true),
+    malformed: fc.noBias(fc.integer({ min: 0, max: 999 })).map((x) => x < 30),
+  });
+  const faultCounts: Record<string, number> = {};
+  const orders = fc.sample(orderArb, { seed: options.seed, numRuns: options.sagas }).map((o, i): PlaceOrder => {
+    const faults = o.faulty ? o.faults : undefined;
+    for (const [step, spec] of Object.entries(faults ?? {})) {
+      const kind = `${step}:${typeof spec === 'string' ? spec : `${spec.error}×${spec.times}`}`;
+      faultCounts[kind] = (faultCounts[kind] ?? 0) + 1;
+    }
+    return {
+      orderId: `ord-${options.seed}-${i}`,
+      customerId: customers[o.customer].customerId,
+      // A few malformed orders (a zero quantity) must be rejected without a write.
+      items: o.lines.map(([s, quantity], n) => ({ sku: catalogue[s].sku, quantity: o.malformed && n === 0 ? 0 : quantity })),
+      ...(faults && Object.keys(faults).length > 0 ? { faults } : {}),
+    };
+  });
+  return { catalogue, customers, orders, faultCounts };
+}
+
+/** Seeds the workload's catalogue and customers, starts every saga at once, and waits for all of them. */
+export async function runWorkload(
+  runtime: LocalRuntime,
+  stores: OrderStores,
+  workload: Workload,
+  onProgress?: (done: number, total: number) => void,
+): Promise<InvariantInput> {
+  await seedCatalogue(workload.catalogue, stores.inventory);
+  await seedCustomers(workload.customers, stores.payments);
+  const queueUrl = runtime.stack.outputs.CompensationFailuresQueueUrl;
+  const before = runtime.queues.peek(queueUrl).length;
+  const started = workload.orders.map((order) => ({ input: order, execution: runtime.startExecution({ name: order.orderId, input: order }) }));
+  let done = 0;
+  const timer = onProgress ? setInterval(() => onProgress(done, started.length), 5_000) : undefined;
+  const executions = await Promise.all(
+    started.map(async ({ input, execution }) => {
+      const result = await execution.result;
+      done++;
+      return { input, result };
+    }),
+  ).finally(() => clearInterval(timer));
+  return {
+    initialStock: Object.fromEntries(workload.catalogue.map((c) => [c.sku, c.stock])),
+    initialCredit: Object.fromEntries(workload.customers.map((c) => [c.customerId, c.credit])),
+    executions,
+    messages: runtime.queues.peek(queueUrl).slice(before),
+  };
+}

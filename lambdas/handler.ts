@@ -21,7 +21,8 @@ export function describeIssues(error: z.ZodError): string {
 /** Parses a handler's input, rejecting anything malformed with a named `InvalidOrder` that names the field. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw new InvalidOrder(`the order must be a JSON object, got ${Array.isArray(input) ? 'an array' : typeof input}`);
+    const got = input === null ? 'null' : Array.isArray(input) ? 'an array' : typeof input;
+    throw new InvalidOrder(`the order must be a JSON object, got ${got}`);
   }
   const parsed = schema.safeParse(input);
   if (!parsed.success) throw new InvalidOrder(describeIssues(parsed.error));

@@ -217,9 +217,10 @@ export class Saga extends Construct {
       }).next(next);
 
     const transientErrors = [...LambdaServiceErrors, ...(props.transientErrors ?? [])];
+    // The input may not even be an object, so the error replaces the state instead of being added to it.
     const inputRejected = new sfn.Fail(this, 'InputRejected', {
-      errorPath: '$.failure.Error',
-      causePath: '$.failure.Cause',
+      errorPath: '$.Error',
+      causePath: '$.Cause',
     });
 
     const stepStates = props.steps.map((step, i) => {
@@ -242,7 +243,8 @@ export class Saga extends Construct {
         },
       );
       if (i === 0 && props.inputErrors && props.inputErrors.length > 0) {
-        task.addCatch(inputRejected, { errors: [...props.inputErrors], resultPath: '$.failure' });
+        // No ResultPath: a Catcher's default, '$', replaces the state with the error output.
+        task.addCatch(inputRejected, { errors: [...props.inputErrors] });
       }
       if (step.businessErrors && step.businessErrors.length > 0) {
         task.addCatch(noteFailure(`${step.name}Rejected`, step.name, unwindFrom[i]), {

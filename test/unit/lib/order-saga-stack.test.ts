@@ -75,7 +75,8 @@ describe('OrderSaga state machine', () => {
   it('rejects a malformed order at once, with no compensation and no write', () => {
     const result = walk(definition, { ReserveInventory: ErrorName.InvalidOrder });
 
-    expect(result).toEqual({ path: ['ReserveInventory', 'InputRejected'], error: '(from $.failure.Error)' });
+    expect(result).toEqual({ path: ['ReserveInventory', 'InputRejected'], error: '(from $.Error)' });
+    expect(definition.States.ReserveInventory.Catch![0]).toEqual({ ErrorEquals: [ErrorName.InvalidOrder], Next: 'InputRejected' });
   });
 
   it('records a compensation that fails for good and still runs the remaining ones', () => {

@@ -10,7 +10,7 @@ import { startSagaRuntime } from '../helpers/saga-runtime';
  * Many sagas started at once against scarce stock and credit, with random faults. `npm run soak` runs the same
  * check at larger sizes; here the size keeps the suite fast (SAGA_CONCURRENCY raises it).
  */
-const sagas = Number(process.env.SAGA_CONCURRENCY ?? 150);
+const sagas = Number(process.env.SAGA_CONCURRENCY ?? 100);
 
 describe.each([
   ['once', false, sagas],

@@ -1,9 +1,8 @@
 import { BatchGetCommand, GetCommand, TransactWriteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { InsufficientStock, OrderClosed, TransientError, UnknownSku, type StockShortfall } from '../errors';
 import type { OrderLine, PlaceOrder } from '../schemas';
 import { asTransient, cancellationCodes } from '../store';
-import { Keys, type ServiceStore } from './store';
+import { Keys, undoOnce, type ServiceStore } from './store';
 
 /** A catalogue entry: price in cents, units in stock. */
 export interface CatalogueItem {
@@ -123,35 +122,30 @@ export async function reserveInventory(order: PlaceOrder, store: ServiceStore): 
  * late, still-running ReserveInventory for the same order can no longer commit.
  */
 export async function releaseInventory(orderId: string, store: ServiceStore): Promise<ReleaseResult> {
-  const result: ReleaseResult = { reservationId: reservationIdOf(orderId), status: 'RELEASED' };
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const existing = await getReservation(orderId, store);
-    if (existing?.status === 'RELEASED') return result;
-    try {
-      if (!existing) {
-        await store.doc.send(
-          new PutCommand({
-            TableName: store.tableName,
-            Item: { ...emptyReservation(orderId), status: 'RELEASED' },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        );
-        return result;
-      }
+  await undoOnce<ReservationItem>({
+    what: `release of ${orderId}`,
+    read: () => getReservation(orderId, store),
+    isUndone: (reservation) => reservation.status === 'RELEASED',
+    writeMarker: async () => {
+      await store.doc.send(
+        new PutCommand({ TableName: store.tableName, Item: emptyReservation(orderId), ConditionExpression: 'attribute_not_exists(pk)' }),
+      );
+    },
+    undo: async (reservation) => {
       await store.doc.send(
         new TransactWriteCommand({
           TransactItems: [
             {
               Update: {
                 TableName: store.tableName,
-                Key: { pk: existing.pk },
+                Key: { pk: reservation.pk },
                 UpdateExpression: 'SET #status = :released',
                 ConditionExpression: '#status = :reserved',
                 ExpressionAttributeNames: { '#status': 'status' },
                 ExpressionAttributeValues: { ':released': 'RELEASED', ':reserved': 'RESERVED' },
               },
             },
-            ...existing.items.map((line) => ({
+            ...reservation.items.map((line) => ({
               Update: {
                 TableName: store.tableName,
                 Key: { pk: Keys.sku(line.sku) },
@@ -163,14 +157,9 @@ export async function releaseInventory(orderId: string, store: ServiceStore): Pr
           ],
         }),
       );
-      return result;
-    } catch (err: unknown) {
-      // Lost a race with another delivery of this compensation: read again and decide again.
-      if (err instanceof ConditionalCheckFailedException || cancellationCodes(err)?.[0] === 'ConditionalCheckFailed') continue;
-      throw asTransient(err);
-    }
-  }
-  throw new TransientError(`release of ${orderId} kept racing; retry`);
+    },
+  });
+  return { reservationId: reservationIdOf(orderId), status: 'RELEASED' };
 }
 
 /** Reads catalogue entries (price and stock) for the given SKUs with strongly consistent reads. */

@@ -1,8 +1,7 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { OrderClosed, PaymentDeclined, TransientError, UnknownCustomer } from '../errors';
+import { OrderClosed, PaymentDeclined, UnknownCustomer } from '../errors';
 import { asTransient, cancellationCodes } from '../store';
-import { Keys, type ServiceStore } from './store';
+import { Keys, undoOnce, type ServiceStore } from './store';
 
 /** A customer's payment account: available credit in cents. */
 export interface CustomerAccount {
@@ -105,32 +104,22 @@ export async function chargePayment(request: ChargeRequest, store: ServiceStore)
  * When there is no charge, it writes a REFUNDED marker so that a late ChargePayment for the order cannot commit.
  */
 export async function refundPayment(orderId: string, customerId: string, store: ServiceStore): Promise<RefundResult> {
-  const result: RefundResult = { chargeId: chargeIdOf(orderId), status: 'REFUNDED' };
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const existing = await getCharge(orderId, store);
-    if (existing?.status === 'REFUNDED') return result;
-    try {
-      if (!existing) {
-        const marker: ChargeItem = {
-          pk: Keys.charge(orderId),
-          orderId,
-          chargeId: chargeIdOf(orderId),
-          customerId,
-          amount: 0,
-          status: 'REFUNDED',
-        };
-        await store.doc.send(
-          new PutCommand({ TableName: store.tableName, Item: marker, ConditionExpression: 'attribute_not_exists(pk)' }),
-        );
-        return result;
-      }
+  await undoOnce<ChargeItem>({
+    what: `refund of ${orderId}`,
+    read: () => getCharge(orderId, store),
+    isUndone: (charge) => charge.status === 'REFUNDED',
+    writeMarker: async () => {
+      const marker: ChargeItem = { pk: Keys.charge(orderId), orderId, chargeId: chargeIdOf(orderId), customerId, amount: 0, status: 'REFUNDED' };
+      await store.doc.send(new PutCommand({ TableName: store.tableName, Item: marker, ConditionExpression: 'attribute_not_exists(pk)' }));
+    },
+    undo: async (charge) => {
       await store.doc.send(
         new TransactWriteCommand({
           TransactItems: [
             {
               Update: {
                 TableName: store.tableName,
-                Key: { pk: existing.pk },
+                Key: { pk: charge.pk },
                 UpdateExpression: 'SET #status = :refunded',
                 ConditionExpression: '#status = :charged',
                 ExpressionAttributeNames: { '#status': 'status' },
@@ -140,22 +129,18 @@ export async function refundPayment(orderId: string, customerId: string, store: 
             {
               Update: {
                 TableName: store.tableName,
-                Key: { pk: Keys.customer(existing.customerId) },
+                Key: { pk: Keys.customer(charge.customerId) },
                 UpdateExpression: 'ADD credit :amount',
                 ConditionExpression: 'attribute_exists(pk)',
-                ExpressionAttributeValues: { ':amount': existing.amount },
+                ExpressionAttributeValues: { ':amount': charge.amount },
               },
             },
           ],
         }),
       );
-      return result;
-    } catch (err: unknown) {
-      if (err instanceof ConditionalCheckFailedException || cancellationCodes(err)?.[0] === 'ConditionalCheckFailed') continue;
-      throw asTransient(err);
-    }
-  }
-  throw new TransientError(`refund of ${orderId} kept racing; retry`);
+    },
+  });
+  return { chargeId: chargeIdOf(orderId), status: 'REFUNDED' };
 }
 
 /** Reads a customer's account, if any. */

@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { runDemo } from '../cli/demo';
 import { runOnce, UsageError } from '../cli/run';
+import { serve } from '../cli/serve';
 import { formatSoak, soak } from '../cli/soak';
 import { CloudAssemblyError } from '../local/cloud-assembly';
 import { LocalSetupError } from '../local/dynamodb-local';
@@ -59,6 +60,20 @@ program
     const result = await soak(options, (message) => console.log(`▸ ${message}`));
     console.log(formatSoak(options, result));
     process.exitCode = result.report.violations.length === 0 ? 0 : 1;
+  });
+
+program
+  .command('serve')
+  .description('serve the Step Functions API for the local runtime on 127.0.0.1, for the AWS CLI and SDKs')
+  .option('-p, --port <port>', 'port to listen on (0 picks a free one)', (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new UsageError(`--port must be 0-65535, got ${v}`);
+    return n;
+  }, 8083)
+  .addOption(realTime)
+  .action(async (options: { port: number; realTime: boolean }) => {
+    await serve(options);
+    process.exitCode = 130;
   });
 
 const setupErrors = [UsageError, LocalSetupError, CloudAssemblyError, UnsupportedDefinitionError, UnresolvableTemplateError];

@@ -22,15 +22,17 @@ export interface Session {
  * Starts the local runtime with fault injection on, seeds the demo catalogue and customers, and closes everything
  * on Ctrl-C.
  */
-export async function startSession(pace: Pace, onProgress: (message: string) => void): Promise<Session> {
+export async function startSession(pace: Pace, onProgress: (message: string) => void, handleSignals = true): Promise<Session> {
   const runtime = await LocalRuntime.start({ context: { faultInjection: 'true' }, onProgress, ...paceOptions(pace) });
   const close = () => runtime.close();
   const onSignal = () => {
     onProgress('stopping…');
     void close().finally(() => process.exit(130));
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  if (handleSignals) {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
   try {
     const stores = orderStores(runtime);
     onProgress('seeding the demo catalogue and customers, warming the functions…');

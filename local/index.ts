@@ -7,3 +7,4 @@ export * from './history';
 export * from './intrinsics';
 export * from './asl-support';
 export * from './dynamodb-local';
+export * from './sfn-api';

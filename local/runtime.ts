@@ -67,8 +67,10 @@ export interface LocalExecution {
   readonly status: ExecutionStatus;
   /** Settles when the execution ends (never rejects). */
   readonly result: Promise<ExecutionResult>;
-  /** Stops a running execution (it ends ABORTED). */
-  stop(): void;
+  /** The history so far (complete once `result` has settled). */
+  history(): HistoryEvent[];
+  /** Stops a running execution: it ends ABORTED, with the error and cause given, as `StopExecution` does. */
+  stop(error?: string, cause?: string): void;
 }
 
 /** An error of the Step Functions API (`name` is AWS's error code). */
@@ -255,9 +257,10 @@ export class LocalRuntime {
       },
     });
     let status: ExecutionStatus = 'RUNNING';
-    let aborted = false;
+    let aborted: { error?: string; cause?: string } | undefined;
+    const roleArn = `arn:aws:iam::${this.stack.accountId}:role/local`;
+    const events: InterpreterEvent[] = [];
     const collect = async (): Promise<InterpreterEvent[]> => {
-      const events: InterpreterEvent[] = [];
       for await (const event of running.eventLogs) events.push(event);
       return events;
     };
@@ -269,7 +272,10 @@ export class LocalRuntime {
       let final: Exclude<ExecutionStatus, 'RUNNING'> = 'SUCCEEDED';
       try {
         output = await running.result;
-        if (output === null && aborted) final = 'ABORTED';
+        if (output === null && aborted) {
+          final = 'ABORTED';
+          ({ error, cause } = aborted);
+        }
       } catch (err: unknown) {
         const failure = (err as { cause?: unknown }).cause ?? err;
         if ((err as Error).name === 'ExecutionTimeoutError') {
@@ -281,7 +287,7 @@ export class LocalRuntime {
           cause = failure instanceof LambdaInvocationFailure ? failure.cause : (failure as Error).message;
         }
       }
-      const summary = buildHistory(await eventsPromise, calls, `arn:aws:iam::${this.stack.accountId}:role/local`);
+      const summary = buildHistory(await eventsPromise, calls, roleArn);
       status = final;
       return {
         executionArn,
@@ -308,8 +314,10 @@ export class LocalRuntime {
         return status;
       },
       result,
-      stop: () => {
-        aborted = true;
+      history: () => buildHistory(events, calls, roleArn).events,
+      stop: (error?: string, cause?: string) => {
+        if (status !== 'RUNNING' || aborted) return;
+        aborted = { error, cause };
         running.abort();
       },
     };

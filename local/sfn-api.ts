@@ -1,0 +1,257 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { HistoryEvent } from './history';
+import { StepFunctionsApiError, type ExecutionResult, type LocalExecution, type LocalRuntime } from './runtime';
+
+/**
+ * The Step Functions API (AWS JSON 1.0) over a {@link LocalRuntime}, so the AWS CLI and SDKs work against it with
+ * `--endpoint-url`.
+ */
+
+/** An API error: AWS's error code, HTTP status and message. */
+class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+type Body = Record<string, unknown>;
+type Operation = (body: Body) => unknown;
+
+const epochSeconds = (date: Date) => date.getTime() / 1000;
+const creationDate = new Date();
+
+function page<T>(items: readonly T[], body: Body, defaultMax = 100): { items: T[]; nextToken?: string } {
+  const max = body.maxResults === undefined || body.maxResults === 0 ? defaultMax : Number(body.maxResults);
+  if (!Number.isInteger(max) || max < 0 || max > 1000) {
+    throw new ApiError('ValidationException', `1 validation error detected: Value '${max}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000`);
+  }
+  let start = 0;
+  if (body.nextToken !== undefined) {
+    const token = optionalString(body, 'nextToken')!;
+    const decoded = /^[A-Za-z0-9_-]+$/.test(token) ? Number(Buffer.from(token, 'base64url').toString('utf8')) : NaN;
+    if (!Number.isInteger(decoded) || decoded < 0 || decoded > items.length) throw new ApiError('InvalidToken', `Invalid Token: '${token}'`);
+    start = decoded;
+  }
+  const end = start + max;
+  return { items: items.slice(start, end), ...(end < items.length ? { nextToken: Buffer.from(String(end)).toString('base64url') } : {}) };
+}
+
+function requireString(body: Body, field: string): string {
+  const value = body[field];
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new ApiError('ValidationException', `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`);
+  }
+  return value;
+}
+
+function optionalString(body: Body, field: string): string | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') {
+    throw new ApiError('ValidationException', `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must be a string`);
+  }
+  return value;
+}
+
+function describe(execution: LocalExecution, result: ExecutionResult | undefined): Body {
+  return {
+    executionArn: execution.executionArn,
+    stateMachineArn: execution.stateMachineArn,
+    name: execution.name,
+    status: result?.status ?? 'RUNNING',
+    startDate: epochSeconds(execution.startDate),
+    ...(result ? { stopDate: epochSeconds(result.stopDate) } : {}),
+    input: JSON.stringify(execution.input),
+    inputDetails: { included: true },
+    ...(result?.status === 'SUCCEEDED' ? { output: JSON.stringify(result.output), outputDetails: { included: true } } : {}),
+    ...(result?.error !== undefined ? { error: result.error } : {}),
+    ...(result?.cause !== undefined ? { cause: result.cause } : {}),
+  };
+}
+
+function wireEvent(event: HistoryEvent, includeData: boolean): Body {
+  const { timestamp, ...rest } = event;
+  const out: Body = { ...rest, timestamp: epochSeconds(timestamp) };
+  if (!includeData) {
+    for (const value of Object.values(out)) {
+      if (value && typeof value === 'object') for (const key of ['input', 'output', 'parameters']) delete (value as Body)[key];
+    }
+  }
+  return out;
+}
+
+/** The operations, by name. */
+function operations(runtime: LocalRuntime): Record<string, Operation> {
+  const finished = new Map<string, ExecutionResult>();
+  const track = (execution: LocalExecution) => {
+    void execution.result.then((r) => finished.set(execution.executionArn, r));
+    return execution;
+  };
+  const machine = (arn: string) => {
+    try {
+      return runtime.stateMachine(arn);
+    } catch {
+      if (!/^arn:aws[a-z-]*:states:[^:]+:\d{12}:stateMachine:[^:]+$/.test(arn)) throw new ApiError('InvalidArn', `Invalid Arn: '${arn}'`);
+      throw new ApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+    }
+  };
+  const execution = (arn: string) => {
+    const found = runtime.execution(arn);
+    if (!found || found.executionArn !== arn) {
+      if (!/^arn:aws[a-z-]*:states:[^:]+:\d{12}:execution:[^:]+:[^:]+$/.test(arn)) throw new ApiError('InvalidArn', `Invalid Arn: '${arn}'`);
+      throw new ApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
+    }
+    return found;
+  };
+  const start = (body: Body) => {
+    const spec = machine(requireString(body, 'stateMachineArn'));
+    let input: unknown = {};
+    const text = optionalString(body, 'input');
+    if (text !== undefined) {
+      try {
+        input = JSON.parse(text);
+      } catch (err: unknown) {
+        throw new ApiError('InvalidExecutionInput', `Invalid State Machine Execution Input: '${(err as Error).message}'`);
+      }
+    }
+    try {
+      return track(runtime.startExecution({ stateMachine: spec.arn, name: optionalString(body, 'name'), input }));
+    } catch (err: unknown) {
+      if (err instanceof StepFunctionsApiError) throw new ApiError(err.name, err.message);
+      throw err;
+    }
+  };
+
+  return {
+    ListStateMachines: (body) => {
+      const machines = runtime.stack.stateMachines.map((m) => ({ stateMachineArn: m.arn, name: m.name, type: m.type, creationDate: epochSeconds(creationDate) }));
+      const { items, nextToken } = page(machines, body);
+      return { stateMachines: items, ...(nextToken ? { nextToken } : {}) };
+    },
+    DescribeStateMachine: (body) => {
+      const spec = machine(requireString(body, 'stateMachineArn'));
+      return {
+        stateMachineArn: spec.arn,
+        name: spec.name,
+        status: 'ACTIVE',
+        definition: JSON.stringify(spec.definition),
+        roleArn: `arn:aws:iam::${runtime.stack.accountId}:role/local`,
+        type: spec.type,
+        creationDate: epochSeconds(creationDate),
+      };
+    },
+    StartExecution: (body) => {
+      const started = start(body);
+      return { executionArn: started.executionArn, startDate: epochSeconds(started.startDate) };
+    },
+    StartSyncExecution: async (body) => {
+      const spec = machine(requireString(body, 'stateMachineArn'));
+      if (spec.type !== 'EXPRESS') {
+        throw new ApiError('StateMachineTypeNotSupported', 'This operation is not supported by this type of state machine');
+      }
+      const started = start(body);
+      const result = await started.result;
+      return { ...describe(started, result), billingDetails: { billedDurationInMilliseconds: result.stopDate.getTime() - result.startDate.getTime(), billedMemoryUsedInMB: 64 } };
+    },
+    DescribeExecution: (body) => {
+      const found = execution(requireString(body, 'executionArn'));
+      return describe(found, finished.get(found.executionArn));
+    },
+    ListExecutions: (body) => {
+      const spec = machine(requireString(body, 'stateMachineArn'));
+      const filter = optionalString(body, 'statusFilter');
+      if (filter && !['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'].includes(filter)) {
+        throw new ApiError('ValidationException', `1 validation error detected: Value '${filter}' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set`);
+      }
+      const all = runtime
+        .listExecutions()
+        .filter((e) => e.stateMachineArn === spec.arn)
+        .map((e) => describe(e, finished.get(e.executionArn)))
+        .filter((e) => !filter || e.status === filter)
+        .reverse()
+        .map(({ executionArn, stateMachineArn, name, status, startDate, stopDate }) => ({ executionArn, stateMachineArn, name, status, startDate, ...(stopDate ? { stopDate } : {}) }));
+      const { items, nextToken } = page(all, body);
+      return { executions: items, ...(nextToken ? { nextToken } : {}) };
+    },
+    GetExecutionHistory: (body) => {
+      const found = execution(requireString(body, 'executionArn'));
+      const events = found.history().map((e) => wireEvent(e, body.includeExecutionData !== false));
+      const { items, nextToken } = page(body.reverseOrder === true ? events.reverse() : events, body);
+      return { events: items, ...(nextToken ? { nextToken } : {}) };
+    },
+    StopExecution: (body) => {
+      const found = execution(requireString(body, 'executionArn'));
+      found.stop(optionalString(body, 'error'), optionalString(body, 'cause'));
+      return { stopDate: epochSeconds(new Date()) };
+    },
+  };
+}
+
+/** A running Step Functions API server. */
+export interface StepFunctionsServer {
+  /** `http://127.0.0.1:<port>` */
+  readonly endpoint: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+function send(res: ServerResponse, status: number, body: unknown, errorCode?: string): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/x-amz-json-1.0',
+    'Content-Length': Buffer.byteLength(text),
+    'x-amzn-RequestId': randomUUID(),
+    ...(errorCode ? { 'x-amzn-ErrorType': errorCode } : {}),
+  });
+  res.end(text);
+}
+
+async function handle(ops: Record<string, Operation>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  try {
+    if (req.method !== 'POST') throw new ApiError('UnknownOperationException', `${req.method ?? ''} is not supported; send POST with X-Amz-Target`, 404);
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const [service, operation] = target.split('.');
+    const op = service === 'AWSStepFunctions' ? ops[operation] : undefined;
+    if (!op) throw new ApiError('UnknownOperationException', `Unknown operation: '${target}'`);
+    let body: Body;
+    try {
+      const text = Buffer.concat(chunks).toString('utf8');
+      body = text.trim() === '' ? {} : (JSON.parse(text) as Body);
+      if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new Error('the body must be a JSON object');
+    } catch (err: unknown) {
+      throw new ApiError('SerializationException', `Malformed request body: ${(err as Error).message}`);
+    }
+    send(res, 200, await op(body));
+  } catch (err: unknown) {
+    if (err instanceof ApiError) send(res, err.status, { __type: `com.amazonaws.states#${err.code}`, message: err.message }, err.code);
+    else send(res, 500, { __type: 'com.amazonaws.states#InternalFailure', message: err instanceof Error ? err.message : String(err) }, 'InternalFailure');
+  }
+}
+
+/** Serves the Step Functions API for a runtime's state machines on the loopback interface only. */
+export async function startStepFunctionsServer(runtime: LocalRuntime, options: { port?: number } = {}): Promise<StepFunctionsServer> {
+  const ops = operations(runtime);
+  const server: Server = createServer((req, res) => void handle(ops, req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8083, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -2,7 +2,12 @@
 import { Command, CommanderError, Option } from 'commander';
 import { runDemo } from '../cli/demo';
 import { runOnce, UsageError } from '../cli/run';
+import { writeFileSync } from 'node:fs';
+import { generateMockConfig } from '../cli/mock-config';
 import { serve } from '../cli/serve';
+import { loadSynthesizedStack } from '../local/cloud-assembly';
+import { resolveLocalStack } from '../local/local-stack';
+import { MockConfigError } from '../local/mock-config';
 import { formatSoak, soak } from '../cli/soak';
 import { CloudAssemblyError } from '../local/cloud-assembly';
 import { LocalSetupError } from '../local/dynamodb-local';
@@ -70,13 +75,27 @@ program
     if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new UsageError(`--port must be 0-65535, got ${v}`);
     return n;
   }, 8083)
+  .option('--mock-config <file>', "Step Functions Local's mock configuration (default: $SFN_MOCK_CONFIG)")
   .addOption(realTime)
-  .action(async (options: { port: number; realTime: boolean }) => {
+  .action(async (options: { port: number; realTime: boolean; mockConfig?: string }) => {
     await serve(options);
     process.exitCode = 130;
   });
 
-const setupErrors = [UsageError, LocalSetupError, CloudAssemblyError, UnsupportedDefinitionError, UnresolvableTemplateError];
+program
+  .command('mock-config')
+  .description('write a Step Functions Local MockConfigFile for the stack: a happy path and one case per step and failure kind')
+  .option('-o, --out <file>', 'where to write it (default: standard output)')
+  .action(async (options: { out?: string }) => {
+    const stack = resolveLocalStack(await loadSynthesizedStack({ context: { faultInjection: 'true' }, onProgress: (m) => console.error(`▸ ${m}`) }));
+    const text = `${JSON.stringify(generateMockConfig(stack.stateMachines[0]), null, 2)}\n`;
+    if (options.out) {
+      writeFileSync(options.out, text);
+      console.error(`wrote ${options.out}`);
+    } else process.stdout.write(text);
+  });
+
+const setupErrors = [MockConfigError, UsageError, LocalSetupError, CloudAssemblyError, UnsupportedDefinitionError, UnresolvableTemplateError];
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof CommanderError) {

@@ -1,3 +1,4 @@
+import { loadMockConfig } from '../local/mock-config';
 import { LocalRuntime, type LocalRuntimeOptions } from '../local/runtime';
 import { orderStores, seedDemoData, type OrderStores } from './stores';
 
@@ -5,6 +6,8 @@ import { orderStores, seedDemoData, type OrderStores } from './stores';
 export interface Pace {
   /** Run timeouts and retry waits as deployed. */
   readonly realTime: boolean;
+  /** A Step Functions Local mock configuration file (also read from SFN_MOCK_CONFIG). */
+  readonly mockConfig?: string;
 }
 
 /** Timeouts at 0.3× and 20 ms retry waits keep a local run to seconds while keeping the timeouts' order. */
@@ -23,7 +26,10 @@ export interface Session {
  * on Ctrl-C.
  */
 export async function startSession(pace: Pace, onProgress: (message: string) => void, handleSignals = true): Promise<Session> {
-  const runtime = await LocalRuntime.start({ context: { faultInjection: 'true' }, onProgress, ...paceOptions(pace) });
+  const mockConfigFile = pace.mockConfig ?? (process.env.SFN_MOCK_CONFIG || undefined);
+  const mockConfig = mockConfigFile ? loadMockConfig(mockConfigFile) : undefined;
+  if (mockConfigFile) onProgress(`mock configuration: ${mockConfigFile} (start executions on <state machine ARN>#<TestCase>)`);
+  const runtime = await LocalRuntime.start({ context: { faultInjection: 'true' }, onProgress, mockConfig, ...paceOptions(pace) });
   const close = () => runtime.close();
   const onSignal = () => {
     onProgress('stopping…');

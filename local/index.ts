@@ -8,3 +8,4 @@ export * from './intrinsics';
 export * from './asl-support';
 export * from './dynamodb-local';
 export * from './sfn-api';
+export * from './mock-config';

@@ -8,6 +8,7 @@ import { buildHistory, type HistoryEvent, type InterpreterEvent, type TaskCall }
 import { LambdaInvocationFailure, LambdaPool } from './lambda-pool';
 import { LocalQueues } from './local-queues';
 import { resolveLocalStack, type LocalStack, type LocalStateMachine } from './local-stack';
+import { responseFor, testCaseMocks, type MockConfig } from './mock-config';
 
 /** Options of a {@link LocalRuntime}. */
 export interface LocalRuntimeOptions extends LoadStackOptions {
@@ -31,6 +32,11 @@ export interface LocalRuntimeOptions extends LoadStackOptions {
   readonly dynamoDbEndpoint?: string;
   /** Deliver every Lambda invocation twice, concurrently (at-least-once delivery). @default false */
   readonly deliverTwice?: boolean;
+  /**
+   * Step Functions Local's mock configuration: an execution started on `<state machine ARN>#<TestCase>` gets the
+   * test case's mocked responses for its mocked states; other states run for real. @default - none
+   */
+  readonly mockConfig?: MockConfig;
 }
 
 /** The end state of an execution. */
@@ -189,7 +195,12 @@ export class LocalRuntime {
    */
   startExecution(request: { stateMachine?: string; name?: string; input?: unknown }): LocalExecution {
     if (this.closed) throw new Error('the local runtime is closed');
-    const spec = this.stateMachine(request.stateMachine);
+    const [machineRef, testCase] = (request.stateMachine ?? '').split('#');
+    const spec = this.stateMachine(request.stateMachine === undefined ? undefined : machineRef);
+    if (testCase !== undefined && !this.options.mockConfig) {
+      throw new StepFunctionsApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${request.stateMachine}' (a #TestCase needs a mock configuration)`);
+    }
+    const mocks = testCase === undefined ? {} : testCaseMocks(this.options.mockConfig!, spec.name, testCase);
     const name = request.name ?? randomUUID();
     if (!NAME.test(name)) throw new StepFunctionsApiError('InvalidName', `Invalid Name: '${name}'`);
     const input = request.input ?? {};
@@ -203,7 +214,7 @@ export class LocalRuntime {
       if (existing.status === 'RUNNING' && JSON.stringify(existing.input) === inputText) return existing;
       throw new StepFunctionsApiError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
     }
-    const execution = this.run(spec, executionArn, name, input);
+    const execution = this.run(spec, executionArn, name, input, mocks);
     this.executions.set(executionArn, execution);
     return execution;
   }
@@ -237,9 +248,25 @@ export class LocalRuntime {
     await this.db?.stop();
   }
 
-  private run(spec: LocalStateMachine, executionArn: string, name: string, input: unknown): LocalExecution {
-    const { machine, tasks } = this.machines.get(spec.arn)!;
+  private run(spec: LocalStateMachine, executionArn: string, name: string, input: unknown, mocks: ReturnType<typeof testCaseMocks>): LocalExecution {
+    const { machine, tasks: realTasks } = this.machines.get(spec.arn)!;
     const calls: TaskCall[] = [];
+    // Mocked states answer from the test case, by attempt (zero-based, counted per state in this execution).
+    const attempts = new Map<string, number>();
+    const tasks: Record<string, LocalTask> = Object.fromEntries(
+      Object.entries(realTasks).map(([state, task]) => {
+        const byAttempt = mocks[state];
+        if (!byAttempt) return [state, task];
+        const handler: TaskHandler = () => {
+          const attempt = attempts.get(state) ?? 0;
+          attempts.set(state, attempt + 1);
+          const response = responseFor(byAttempt, attempt);
+          if ('Throw' in response) return Promise.reject(namedError(response.Throw.Error, response.Throw.Cause ?? ''));
+          return Promise.resolve(response.Return);
+        };
+        return [state, { resource: task.resource, handler }];
+      }),
+    );
     const retryIntervalOverrides =
       this.options.retryDelayMs === undefined ? undefined : Object.fromEntries(Object.keys(tasks).map((s) => [s, this.options.retryDelayMs!]));
     const startDate = new Date();

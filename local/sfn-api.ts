@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { HistoryEvent } from './history';
+import { MockConfigError } from './mock-config';
 import { StepFunctionsApiError, type ExecutionResult, type LocalExecution, type LocalRuntime } from './runtime';
 
 /**
@@ -110,7 +111,9 @@ function operations(runtime: LocalRuntime): Record<string, Operation> {
     return found;
   };
   const start = (body: Body) => {
-    const spec = machine(requireString(body, 'stateMachineArn'));
+    // `<ARN>#<TestCase>` selects a test case of the mock configuration, as in Step Functions Local.
+    const [machineArn, testCase] = requireString(body, 'stateMachineArn').split('#');
+    const spec = machine(machineArn);
     let input: unknown = {};
     const text = optionalString(body, 'input');
     if (text !== undefined) {
@@ -121,9 +124,11 @@ function operations(runtime: LocalRuntime): Record<string, Operation> {
       }
     }
     try {
-      return track(runtime.startExecution({ stateMachine: spec.arn, name: optionalString(body, 'name'), input }));
+      const stateMachine = testCase === undefined ? spec.arn : `${spec.arn}#${testCase}`;
+      return track(runtime.startExecution({ stateMachine, name: optionalString(body, 'name'), input }));
     } catch (err: unknown) {
       if (err instanceof StepFunctionsApiError) throw new ApiError(err.name, err.message);
+      if (err instanceof MockConfigError) throw new ApiError('ValidationException', err.message);
       throw err;
     }
   };
@@ -151,7 +156,7 @@ function operations(runtime: LocalRuntime): Record<string, Operation> {
       return { executionArn: started.executionArn, startDate: epochSeconds(started.startDate) };
     },
     StartSyncExecution: async (body) => {
-      const spec = machine(requireString(body, 'stateMachineArn'));
+      const spec = machine(requireString(body, 'stateMachineArn').split('#')[0]);
       if (spec.type !== 'EXPRESS') {
         throw new ApiError('StateMachineTypeNotSupported', 'This operation is not supported by this type of state machine');
       }

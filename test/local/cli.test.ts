@@ -84,18 +84,19 @@ describe('saga serve', () => {
     const { SFNClient, StartExecutionCommand, DescribeExecutionCommand } = await import('@aws-sdk/client-sfn');
     const child = spawn(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'bin', 'saga.ts'), 'serve', '--port', '0'], { cwd: ROOT });
     let stdout = '';
-    const endpoint = await new Promise<string>((resolve, reject) => {
+    // Wait for both lines: they may arrive in separate chunks.
+    const [endpoint, arn] = await new Promise<[string, string]>((resolve, reject) => {
       child.stdout.on('data', (chunk: Buffer) => {
         stdout += chunk.toString();
         const found = /Step Functions API on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
-        if (found) resolve(found[1]);
+        const machine = /state machine: (\S+)/.exec(stdout);
+        if (found && machine) resolve([found[1], machine[1]]);
       });
       child.on('close', () => reject(new Error(`serve exited early:\n${stdout}`)));
     });
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     const sfn = new SFNClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     try {
-      const arn = /state machine: (\S+)/.exec(stdout)![1];
       const { executionArn } = await sfn.send(
         new StartExecutionCommand({ stateMachineArn: arn, name: 'ord-1001', input: JSON.stringify({ orderId: 'ord-1001', customerId: 'cus-ada', items: [{ sku: 'SKU-MOUSE', quantity: 1 }] }) }),
       );

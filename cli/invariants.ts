@@ -1,9 +1,7 @@
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { ServiceStore } from '../lambdas/domain/store';
 import type { OrderLine } from '../lambdas/schemas';
 import type { LocalMessage } from '../local/local-queues';
 import type { ExecutionResult } from '../local/runtime';
-import type { OrderStores } from './stores';
+import { scanAll, type OrderStores } from './stores';
 
 /** What the stores held before the workload, and what ran. */
 export interface InvariantInput {
@@ -22,17 +20,6 @@ export interface InvariantReport {
     readonly rejectedInput: number;
     readonly compensationFailures: number;
   };
-}
-
-async function scanAll(store: ServiceStore): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await store.doc.send(new ScanCommand({ TableName: store.tableName, ExclusiveStartKey: start, ConsistentRead: true }));
-    items.push(...(out.Items ?? []));
-    start = out.LastEvaluatedKey;
-  } while (start);
-  return items;
 }
 
 /** An item's status for a message: `missing` when there is no item. */

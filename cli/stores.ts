@@ -28,15 +28,15 @@ export async function seedDemoData(stores: OrderStores): Promise<void> {
   await seedCustomers(DemoCustomers, stores.payments);
 }
 
-async function scanPrefix(store: ServiceStore, prefix: string): Promise<Record<string, unknown>[]> {
+/** Every item of a table, or those whose key starts with `prefix` (strongly consistent, all pages). */
+export async function scanAll(store: ServiceStore, prefix?: string): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
   do {
     const out = await store.doc.send(
       new ScanCommand({
         TableName: store.tableName,
-        FilterExpression: 'begins_with(pk, :prefix)',
-        ExpressionAttributeValues: { ':prefix': prefix },
+        ...(prefix ? { FilterExpression: 'begins_with(pk, :prefix)', ExpressionAttributeValues: { ':prefix': prefix } } : {}),
         ExclusiveStartKey: start,
         ConsistentRead: true,
       }),
@@ -58,11 +58,11 @@ export interface StoreSnapshot {
 
 export async function snapshot(stores: OrderStores): Promise<StoreSnapshot> {
   const [skus, customers, orders, reservations, charges] = await Promise.all([
-    scanPrefix(stores.inventory, 'SKU#'),
-    scanPrefix(stores.payments, 'CUSTOMER#'),
-    scanPrefix(stores.orders, 'ORDER#'),
-    scanPrefix(stores.inventory, 'RESERVATION#'),
-    scanPrefix(stores.payments, 'CHARGE#'),
+    scanAll(stores.inventory, 'SKU#'),
+    scanAll(stores.payments, 'CUSTOMER#'),
+    scanAll(stores.orders, 'ORDER#'),
+    scanAll(stores.inventory, 'RESERVATION#'),
+    scanAll(stores.payments, 'CHARGE#'),
   ]);
   return {
     stock: Object.fromEntries(skus.map((i) => [String(i.sku), Number(i.stock)])),

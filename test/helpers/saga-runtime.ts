@@ -1,9 +1,7 @@
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { getCatalogue } from '../../lambdas/domain/inventory';
-import { getAccount } from '../../lambdas/domain/payments';
+import { getCatalogue, getReservation } from '../../lambdas/domain/inventory';
+import { getAccount, getCharge } from '../../lambdas/domain/payments';
 import { getOrder } from '../../lambdas/domain/orders';
 import { seedCatalogue, seedCustomers } from '../../lambdas/domain/seed';
-import { Keys } from '../../lambdas/domain/store';
 import type { PlaceOrder } from '../../lambdas/schemas';
 import { orderStores, type OrderStores } from '../../cli/stores';
 import { LocalRuntime, type LocalRuntimeOptions } from '../../local/runtime';
@@ -55,18 +53,12 @@ export async function openShop(stores: OrderStores, opts: { stock?: number; pric
   });
   const state = async (orderId: string) => {
     const catalogue = await getCatalogue([sku, other], stores.inventory);
-    const reservation = await stores.inventory.doc.send(
-      new ScanCommand({ TableName: stores.inventory.tableName, FilterExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': Keys.reservation(orderId) }, ConsistentRead: true }),
-    );
-    const charge = await stores.payments.doc.send(
-      new ScanCommand({ TableName: stores.payments.tableName, FilterExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': Keys.charge(orderId) }, ConsistentRead: true }),
-    );
     return {
       stock: [catalogue.get(sku)?.stock, catalogue.get(other)?.stock],
       credit: (await getAccount(customerId, stores.payments))?.credit,
       order: await getOrder(orderId, stores.orders),
-      reservation: reservation.Items?.[0]?.status as string | undefined,
-      charge: charge.Items?.[0]?.status as string | undefined,
+      reservation: (await getReservation(orderId, stores.inventory))?.status,
+      charge: (await getCharge(orderId, stores.payments))?.status,
     };
   };
   return { sku, other, customerId, stock, credit, order, state };

@@ -8,7 +8,7 @@ import { serve } from '../cli/serve';
 import { loadSynthesizedStack } from '../local/cloud-assembly';
 import { resolveLocalStack } from '../local/local-stack';
 import { MockConfigError } from '../local/mock-config';
-import { formatSoak, soak } from '../cli/soak';
+import { formatSoak, soak, type SoakOptions } from '../cli/soak';
 import { CloudAssemblyError } from '../local/cloud-assembly';
 import { LocalSetupError } from '../local/dynamodb-local';
 import { UnsupportedDefinitionError } from '../local/asl-support';
@@ -51,6 +51,17 @@ const positive = (name: string) => (value: string) => {
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a whole number of at least 1, got ${value}`);
   return n;
 };
+const share = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`${name} must be a number from 0 to 1, got ${value}`);
+  return n;
+};
+const lateWhen = (value: string): 'execution-end' | number => {
+  if (value === 'end') return 'execution-end';
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--late must be 'end' or a delay in milliseconds, got ${value}`);
+  return n;
+};
 
 program
   .command('soak')
@@ -61,7 +72,10 @@ program
   .option('--no-timeouts', 'leave out Timeout faults (each costs a function timeout of wall time)')
   .option('--workers <count>', 'most warm workers per function', positive('--workers'), 16)
   .option('--time-scale <factor>', 'multiply function and Task timeouts (the emulator is slower than AWS under load)', Number, 4)
-  .action(async (options: { sagas: number; seed: number; deliverTwice: boolean; timeouts: boolean; workers: number; timeScale: number }) => {
+  .option('--second-sagas <share>', 'share of orders (0-1) that get a second saga: UUID-named, concurrent or after the first, same or other content', share('--second-sagas'), 0)
+  .option('--late <when>', "deliver a late copy of Lambda invocations: 'end' (once the execution ended) or a delay in ms", lateWhen, undefined)
+  .option('--late-share <share>', 'share of invocations (0-1) that get a late copy', share('--late-share'), 1)
+  .action(async (options: SoakOptions) => {
     const result = await soak(options, (message) => console.log(`▸ ${message}`));
     console.log(formatSoak(options, result));
     process.exitCode = result.report.violations.length === 0 ? 0 : 1;

@@ -27,12 +27,13 @@ export async function runDemo(pace: Pace, print: (line?: string) => void = conso
     let allAsExpected = true;
     const results: ExecutionResult[] = [];
     for (const [i, scenario] of DemoScenarios.entries()) {
-      const result = await runtime.startExecution({ name: scenario.input.orderId, input: scenario.input }).result;
+      const result = await runtime.startExecution({ name: scenario.name ?? scenario.input.orderId, input: scenario.input }).result;
       results.push(result);
       const problems = differences(scenario.expect, result);
       allAsExpected &&= problems.length === 0;
       const took = seconds(result.stopDate.getTime() - result.startDate.getTime());
-      print(`${String(i + 1).padStart(2)}. ${scenario.title}  [${scenario.input.orderId}]  ${problems.length === 0 ? '✔' : '✘'} ${outcome(result)}`);
+      const label = scenario.name ? `${scenario.input.orderId}, execution ${scenario.name}` : scenario.input.orderId;
+      print(`${String(i + 1).padStart(2)}. ${scenario.title}  [${label}]  ${problems.length === 0 ? '✔' : '✘'} ${outcome(result)}`);
       print(`    ${formatPath(result.path, '      ')}`);
       const failure = result.status === 'FAILED' ? stepFailure(result) : undefined;
       const detail = [
@@ -57,17 +58,18 @@ export async function runDemo(pace: Pace, print: (line?: string) => void = conso
     print(
       table(
         ['order', 'status', 'failure'],
-        results.map((r) => [r.name, after.orders[r.name]?.status ?? '(none: nothing written)', after.orders[r.name]?.failure ?? '']),
+        [...new Set(DemoScenarios.map((s) => s.input.orderId))].map((id) => [id, after.orders[id]?.status ?? '(none: nothing written)', after.orders[id]?.failure ?? '']),
       ),
     );
     const messages = runtime.queues.peek(runtime.stack.outputs.CompensationFailuresQueueUrl ?? '');
     print();
     print(`Compensation-failures queue: ${messages.length} message${messages.length === 1 ? '' : 's'} for a person to act on`);
     for (const m of messages) {
-      const body = JSON.parse(m.body) as { sagaId: string; step: string; error: string };
-      print(`  ${body.sagaId}: ${body.step} failed with ${body.error}`);
+      const body = JSON.parse(m.body) as { sagaId: string; step: string; error: string; input?: { orderId?: string } };
+      print(`  ${body.input?.orderId ?? body.sagaId}: ${body.step} failed with ${body.error} (saga ${body.sagaId.split(':').pop()})`);
     }
-    const stuck = after.activeCharges.filter((order) => !results.some((r) => r.name === order && r.status === 'SUCCEEDED'));
+    const confirmed = new Set(DemoScenarios.filter((_, i) => results[i].status === 'SUCCEEDED').map((s) => s.input.orderId));
+    const stuck = after.activeCharges.filter((order) => !confirmed.has(order));
     if (stuck.length > 0) print(`  still charged after compensation, to refund by hand: ${stuck.join(', ')}`);
     print();
     print(

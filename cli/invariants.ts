@@ -18,6 +18,8 @@ export interface InvariantReport {
     readonly confirmed: number;
     readonly cancelled: number;
     readonly rejectedInput: number;
+    /** Executions refused because their order already had a saga. */
+    readonly duplicatesRefused: number;
     readonly compensationFailures: number;
   };
 }
@@ -30,12 +32,16 @@ const byPrefix = (items: Record<string, unknown>[], prefix: string) => items.fil
 /**
  * Checks the saga's invariants over whole tables (so the stores must hold only this workload's data):
  * - stock at start = stock now + quantities still reserved, per SKU, never negative; a reservation is still held
- *   only by a CONFIRMED order or by an order whose ReleaseInventory failure is on the queue;
+ *   only by a CONFIRMED order or by a saga whose ReleaseInventory failure is on the queue;
  * - credit at start = credit now + amounts still charged, per customer, never negative; a charge is still held only
- *   by a CONFIRMED order or by an order whose RefundPayment failure is on the queue;
- * - every valid order ends exactly once, CONFIRMED (its execution succeeded) or CANCELLED (it failed), unless its
- *   CancelOrder failure is on the queue; a malformed order writes nothing;
- * - a CONFIRMED order has exactly one reservation and one charge, matching its items and total;
+ *   by a CONFIRMED order or by a saga whose RefundPayment failure is on the queue;
+ * - ownership: every record names the saga (execution ARN) that wrote it, one of this workload's executions for
+ *   that order, and every record of an order names the same saga: the one that created the order;
+ * - the owning saga of each order ends as its records say: SUCCEEDED with the order CONFIRMED, its reservation
+ *   RESERVED and its charge CHARGED, matching; or failed with the order CANCELLED (unless its CancelOrder failure
+ *   is on the queue);
+ * - any other saga for the order never succeeds and wrote nothing: no record names it (a second saga ends
+ *   `DuplicateOrder`, or compensated with nothing to undo); a malformed order writes nothing;
  * - every compensation that failed for good is on the queue, once, and nothing else is.
  * Without compensation failures the first two reduce to: stock (credit) at start = now + CONFIRMED quantities (totals).
  */
@@ -51,7 +57,7 @@ export async function checkInvariants(stores: OrderStores, input: InvariantInput
     if (queued.has(key)) fail(`compensation failure ${key} is on the queue more than once`);
     queued.set(key, new Set([...(queued.get(key) ?? []), m.messageId]));
   }
-  const onQueue = (orderId: string, step: string) => queued.has(`${orderId}/${step}`);
+  const onQueue = (sagaId: unknown, step: string) => queued.has(`${String(sagaId)}/${step}`);
 
   const stock = new Map(byPrefix(inventory, 'SKU#').map((i) => [String(i.sku), Number(i.stock)]));
   const credit = new Map(byPrefix(payments, 'CUSTOMER#').map((i) => [String(i.customerId), Number(i.credit)]));
@@ -59,13 +65,37 @@ export async function checkInvariants(stores: OrderStores, input: InvariantInput
   const charges = new Map(byPrefix(payments, 'CHARGE#').map((i) => [String(i.orderId), i]));
   const orderRecords = new Map(byPrefix(orders, 'ORDER#').map((i) => [String(i.orderId), i]));
 
+  // Ownership: each record names one of the executions for its order, and all records of an order the same one.
+  const executionsOf = new Map<string, Set<string>>();
+  for (const { input: order, result } of input.executions) {
+    const orderId = orderIdOf(order, result);
+    executionsOf.set(orderId, new Set([...(executionsOf.get(orderId) ?? []), result.executionArn]));
+  }
+  const owners = new Map<string, string>();
+  for (const [what, records] of [['order', orderRecords], ['reservation', reservations], ['charge', charges]] as const) {
+    for (const [orderId, record] of records) {
+      const sagaId = record.sagaId;
+      if (typeof sagaId !== 'string') {
+        fail(`${what} of ${orderId} names no saga`);
+        continue;
+      }
+      if (!executionsOf.get(orderId)?.has(sagaId)) fail(`${what} of ${orderId} names ${sagaId}, which is no saga of that order`);
+      const owner = owners.get(orderId);
+      if (owner === undefined) owners.set(orderId, sagaId);
+      else if (owner !== sagaId) fail(`${what} of ${orderId} belongs to ${sagaId}, another record of the order to ${owner}`);
+    }
+  }
+  for (const orderId of [...reservations.keys(), ...charges.keys()]) {
+    if (!orderRecords.has(orderId)) fail(`${orderId} has a reservation or a charge but no order`);
+  }
+
   // Stock and credit are conserved: what left is still reserved or charged.
   const heldStock = new Map<string, number>();
   for (const r of reservations.values()) {
     if (r.status !== 'RESERVED') continue;
     for (const line of r.items as OrderLine[]) heldStock.set(line.sku, (heldStock.get(line.sku) ?? 0) + line.quantity);
     const order = orderRecords.get(String(r.orderId));
-    if (order?.status !== 'CONFIRMED' && !onQueue(String(r.orderId), 'ReleaseInventory')) {
+    if (order?.status !== 'CONFIRMED' && !onQueue(r.sagaId, 'ReleaseInventory')) {
       fail(`reservation of ${String(r.orderId)} is still RESERVED but the order is ${statusOf(order)} and no ReleaseInventory failure is on the queue`);
     }
   }
@@ -79,7 +109,7 @@ export async function checkInvariants(stores: OrderStores, input: InvariantInput
     if (c.status !== 'CHARGED') continue;
     heldCredit.set(String(c.customerId), (heldCredit.get(String(c.customerId)) ?? 0) + Number(c.amount));
     const order = orderRecords.get(String(c.orderId));
-    if (order?.status !== 'CONFIRMED' && !onQueue(String(c.orderId), 'RefundPayment')) {
+    if (order?.status !== 'CONFIRMED' && !onQueue(c.sagaId, 'RefundPayment')) {
       fail(`charge of ${String(c.orderId)} is still CHARGED but the order is ${statusOf(order)} and no RefundPayment failure is on the queue`);
     }
   }
@@ -89,43 +119,64 @@ export async function checkInvariants(stores: OrderStores, input: InvariantInput
     if (start !== now + (heldCredit.get(customer) ?? 0)) fail(`credit of ${customer}: ${start} at start ≠ ${now} now + ${heldCredit.get(customer) ?? 0} charged`);
   }
 
-  // Every order ends exactly once, the way its execution ended.
+  // The owning saga ends as its records say; every other saga for the order wrote nothing and did not succeed.
   let confirmed = 0;
   let cancelled = 0;
   let rejectedInput = 0;
+  let duplicatesRefused = 0;
   let compensationFailures = 0;
   const expectedMessages = new Set<string>();
   for (const { input: order, result } of input.executions) {
-    const orderId = (order as { orderId?: string }).orderId ?? result.name;
+    const orderId = orderIdOf(order, result);
+    const sagaId = result.executionArn;
+    const label = `${orderId} (${result.name})`;
     const record = orderRecords.get(orderId);
+    const owns = owners.get(orderId) === sagaId;
     const recorded = result.path.filter((s) => /^Record.+Failure$/.test(s)).map((s) => s.slice('Record'.length, -'Failure'.length));
-    for (const step of recorded) expectedMessages.add(`${orderId}/${step}`);
+    for (const step of recorded) expectedMessages.add(`${sagaId}/${step}`);
     compensationFailures += recorded.length;
     if (result.status === 'SUCCEEDED') {
       confirmed++;
-      if (record?.status !== 'CONFIRMED') fail(`${orderId} succeeded but its order is ${statusOf(record)}`);
+      if (!owns) fail(`${label} succeeded but its order belongs to ${owners.get(orderId) ?? 'no saga'}`);
+      if (record?.status !== 'CONFIRMED') fail(`${label} succeeded but its order is ${statusOf(record)}`);
       const reservation = reservations.get(orderId);
       const charge = charges.get(orderId);
-      if (reservation?.status !== 'RESERVED') fail(`${orderId} is CONFIRMED but its reservation is ${statusOf(reservation)}`);
-      if (charge?.status !== 'CHARGED') fail(`${orderId} is CONFIRMED but its charge is ${statusOf(charge)}`);
-      if (charge && record && Number(charge.amount) !== Number(record.total)) fail(`${orderId}: charged ${String(charge.amount)} for a total of ${String(record.total)}`);
-      if (reservation && record && JSON.stringify(reservation.items) !== JSON.stringify(record.items)) fail(`${orderId}: reserved items differ from the order's`);
-    } else if (result.error === 'InvalidOrder') {
-      rejectedInput++;
-      for (const [what, map] of [['order', orderRecords], ['reservation', reservations], ['charge', charges]] as const) {
-        if (map.has(orderId)) fail(`${orderId} was malformed but a ${what} was written`);
-      }
-    } else {
-      cancelled++;
-      if (record?.status !== 'CANCELLED' && !onQueue(orderId, 'CancelOrder')) {
-        fail(`${orderId} failed (${String(result.error)}) but its order is ${statusOf(record)}`);
-      }
-      const mustFail = recorded.length > 0 ? 'SagaCompensationFailed' : 'SagaCompensated';
-      if (result.error !== mustFail) fail(`${orderId} ended ${String(result.error)}, expected ${mustFail}`);
+      if (reservation?.status !== 'RESERVED') fail(`${label} is CONFIRMED but its reservation is ${statusOf(reservation)}`);
+      if (charge?.status !== 'CHARGED') fail(`${label} is CONFIRMED but its charge is ${statusOf(charge)}`);
+      if (charge && record && Number(charge.amount) !== Number(record.total)) fail(`${label}: charged ${String(charge.amount)} for a total of ${String(record.total)}`);
+      if (reservation && record && linesOf(reservation.items) !== linesOf(record.items)) fail(`${label}: reserved items differ from the order's`);
+      if (record && linesOf(record.items) !== linesOf((order as { items?: unknown }).items)) fail(`${label}: the order's items are not what this saga asked for`);
+      continue;
+    }
+    if (result.error === 'InvalidOrder' || result.error === 'DuplicateOrder') {
+      if (result.error === 'InvalidOrder') rejectedInput++;
+      else duplicatesRefused++;
+      if (owns) fail(`${label} ended ${result.error} but the order's records name it`);
+      if (result.error === 'DuplicateOrder' && !record) fail(`${label} was refused as a duplicate, but the order has no record`);
+      continue;
+    }
+    cancelled++;
+    const mustFail = recorded.length > 0 ? 'SagaCompensationFailed' : 'SagaCompensated';
+    if (result.error !== mustFail) fail(`${label} ended ${String(result.error)}, expected ${mustFail}`);
+    if (owns && record?.status !== 'CANCELLED' && !onQueue(sagaId, 'CancelOrder')) {
+      fail(`${label} failed (${String(result.error)}) but its order is ${statusOf(record)}`);
+    }
+    if (!owns && !record && !onQueue(sagaId, 'CancelOrder') && (executionsOf.get(orderId)?.size ?? 0) === 1) {
+      fail(`${label} failed (${String(result.error)}) but its order has no record`);
     }
   }
   for (const key of expectedMessages) if (!queued.has(key)) fail(`compensation failure ${key} is not on the queue`);
   for (const key of queued.keys()) if (!expectedMessages.has(key)) fail(`queue message ${key} matches no failed compensation`);
 
-  return { violations, counts: { executions: input.executions.length, confirmed, cancelled, rejectedInput, compensationFailures } };
+  return { violations, counts: { executions: input.executions.length, confirmed, cancelled, rejectedInput, duplicatesRefused, compensationFailures } };
+}
+
+/** Order lines as text, field by field (a stored map's key order is not guaranteed). */
+function linesOf(items: unknown): string {
+  return Array.isArray(items) ? (items as OrderLine[]).map((l) => `${l.sku}×${l.quantity}`).join(',') : String(items);
+}
+
+function orderIdOf(order: unknown, result: ExecutionResult): string {
+  const orderId = (order as { orderId?: unknown } | null)?.orderId;
+  return typeof orderId === 'string' ? orderId : result.name;
 }

@@ -2,7 +2,7 @@ import { BusinessRejections } from '../lambdas/errors';
 import type { LocalStateMachine } from '../local/local-stack';
 import type { MockConfig, MockedResponse } from '../local/mock-config';
 
-const STEPS = ['ReserveInventory', 'ChargePayment', 'ConfirmOrder'] as const;
+const STEPS = ['CreateOrder', 'ReserveInventory', 'ChargePayment', 'ConfirmOrder'] as const;
 type Step = (typeof STEPS)[number];
 const COMPENSATIONS = ['ReleaseInventory', 'RefundPayment', 'CancelOrder'] as const;
 const KINDS = ['Rejected', 'UnknownError', 'Timeout'] as const;
@@ -13,6 +13,8 @@ const lambdaError = (errorType: string, errorMessage: string) => JSON.stringify(
 /** Mocked responses: each step's success, rejection, unknown error and timeout; each compensation's success. */
 function mockedResponses(): MockConfig['MockedResponses'] {
   const responses: Record<string, Record<string, MockedResponse>> = {
+    CreateOrderSucceeds: ok({ orderId: 'ord-mock', status: 'PENDING' }),
+    CreateOrderDuplicate: { '0': { Throw: { Error: 'DuplicateOrder', Cause: lambdaError('DuplicateOrder', 'mocked DuplicateOrder') } } },
     ReserveInventorySucceeds: ok({ reservationId: 'res-ord-mock', total: 11_997 }),
     ChargePaymentSucceeds: ok({ chargeId: 'chg-ord-mock', amount: 11_997 }),
     ConfirmOrderSucceeds: ok({ orderId: 'ord-mock', status: 'CONFIRMED', total: 11_997 }),
@@ -28,8 +30,8 @@ function mockedResponses(): MockConfig['MockedResponses'] {
     },
   };
   for (const step of STEPS) {
-    const error = BusinessRejections[step][0];
-    responses[`${step}Rejected`] = { '0': { Throw: { Error: error, Cause: lambdaError(error, `mocked ${error}`) } } };
+    const error: string | undefined = BusinessRejections[step][0];
+    if (error) responses[`${step}Rejected`] = { '0': { Throw: { Error: error, Cause: lambdaError(error, `mocked ${error}`) } } };
   }
   return responses;
 }
@@ -40,19 +42,35 @@ export interface MockTestCase {
   readonly expectedPath: string[];
 }
 
-/** The test cases: the happy path, a transient error retried, and each step × {rejected, unknown error, timeout}. */
+/**
+ * The test cases: the happy path, a transient error retried, a second saga for the order, and each step ×
+ * {rejected (for steps that can reject), unknown error, timeout}.
+ */
 export function mockTestCases(): Record<string, MockTestCase> {
   const compensationsOk = Object.fromEntries(COMPENSATIONS.map((c) => [c, `${c}Succeeds`]));
   const cases: Record<string, MockTestCase> = {
     HappyPath: { states: Object.fromEntries(STEPS.map((s) => [s, `${s}Succeeds`])), expectedPath: [...STEPS] },
     ChargePaymentTransient: {
-      states: { ReserveInventory: 'ReserveInventorySucceeds', ChargePayment: 'ChargePaymentTransientThenSucceeds', ConfirmOrder: 'ConfirmOrderSucceeds' },
+      states: {
+        CreateOrder: 'CreateOrderSucceeds',
+        ReserveInventory: 'ReserveInventorySucceeds',
+        ChargePayment: 'ChargePaymentTransientThenSucceeds',
+        ConfirmOrder: 'ConfirmOrderSucceeds',
+      },
       expectedPath: [...STEPS],
     },
+    // The order already has a saga: the execution ends at once with DuplicateOrder and writes nothing.
+    DuplicateOrder: { states: { CreateOrder: 'CreateOrderDuplicate' }, expectedPath: ['CreateOrder', 'InputRejected'] },
   };
-  const compensationOf: Record<Step, string | undefined> = { ReserveInventory: 'ReleaseInventory', ChargePayment: 'RefundPayment', ConfirmOrder: undefined };
+  const compensationOf: Record<Step, string | undefined> = {
+    CreateOrder: undefined,
+    ReserveInventory: 'ReleaseInventory',
+    ChargePayment: 'RefundPayment',
+    ConfirmOrder: undefined,
+  };
   for (const [i, step] of STEPS.entries()) {
     for (const kind of KINDS) {
+      if (kind === 'Rejected' && BusinessRejections[step].length === 0) continue;
       const before = STEPS.slice(0, i);
       const states = { ...compensationsOk, ...Object.fromEntries(before.map((s) => [s, `${s}Succeeds`])), [step]: kind === 'Rejected' ? `${step}Rejected` : kind === 'Timeout' ? 'TimesOut' : 'UnknownError' };
       // A rejection committed nothing: unwind the steps before. Anything else may have committed: unwind this one too.

@@ -12,6 +12,8 @@ export interface Expectation {
 
 export interface Scenario {
   readonly title: string;
+  /** The execution's name. @default - the orderId */
+  readonly name?: string;
   readonly input: PlaceOrder;
   readonly expect: Expectation;
 }
@@ -23,17 +25,17 @@ export const DemoScenarios: readonly Scenario[] = [
   {
     title: 'Happy path',
     input: { orderId: 'ord-1001', customerId: 'cus-ada', items: [{ sku: 'SKU-KEYBOARD', quantity: 2 }, { sku: 'SKU-MOUSE', quantity: 1 }] },
-    expect: { status: 'SUCCEEDED', path: ['ReserveInventory', 'ChargePayment', 'ConfirmOrder'] },
+    expect: { status: 'SUCCEEDED', path: ['CreateOrder', 'ReserveInventory', 'ChargePayment', 'ConfirmOrder'] },
   },
   {
     title: 'Out of stock',
     input: { orderId: 'ord-1002', customerId: 'cus-grace', items: [{ sku: 'SKU-MOUSE', quantity: 1 }, { sku: 'SKU-WEBCAM', quantity: 2 }] },
-    expect: { status: 'FAILED', error: SagaErrorName.Compensated, path: ['ReserveInventory', 'ReserveInventoryRejected', 'CancelOrder', ...compensated] },
+    expect: { status: 'FAILED', error: SagaErrorName.Compensated, path: ['CreateOrder', 'ReserveInventory', 'ReserveInventoryRejected', 'CancelOrder', ...compensated] },
   },
   {
     title: 'Unknown SKU',
     input: { orderId: 'ord-1003', customerId: 'cus-grace', items: [{ sku: 'SKU-TOASTER', quantity: 1 }] },
-    expect: { status: 'FAILED', error: SagaErrorName.Compensated, path: ['ReserveInventory', 'ReserveInventoryRejected', 'CancelOrder', ...compensated] },
+    expect: { status: 'FAILED', error: SagaErrorName.Compensated, path: ['CreateOrder', 'ReserveInventory', 'ReserveInventoryRejected', 'CancelOrder', ...compensated] },
   },
   {
     title: 'Payment declined',
@@ -41,7 +43,7 @@ export const DemoScenarios: readonly Scenario[] = [
     expect: {
       status: 'FAILED',
       error: SagaErrorName.Compensated,
-      path: ['ReserveInventory', 'ChargePayment', 'ChargePaymentRejected', 'ReleaseInventory', 'CancelOrder', ...compensated],
+      path: ['CreateOrder', 'ReserveInventory', 'ChargePayment', 'ChargePaymentRejected', 'ReleaseInventory', 'CancelOrder', ...compensated],
     },
   },
   {
@@ -50,7 +52,7 @@ export const DemoScenarios: readonly Scenario[] = [
     expect: {
       status: 'FAILED',
       error: SagaErrorName.Compensated,
-      path: ['ReserveInventory', 'ChargePayment', 'ConfirmOrder', 'ConfirmOrderFailed', 'RefundPayment', 'ReleaseInventory', 'CancelOrder', ...compensated],
+      path: ['CreateOrder', 'ReserveInventory', 'ChargePayment', 'ConfirmOrder', 'ConfirmOrderFailed', 'RefundPayment', 'ReleaseInventory', 'CancelOrder', ...compensated],
     },
   },
   {
@@ -61,7 +63,7 @@ export const DemoScenarios: readonly Scenario[] = [
       items: [{ sku: 'SKU-MOUSE', quantity: 1 }],
       faults: { ChargePayment: { error: ErrorName.TransientError, times: 2 } },
     },
-    expect: { status: 'SUCCEEDED', path: ['ReserveInventory', 'ChargePayment', 'ConfirmOrder'], retries: 2 },
+    expect: { status: 'SUCCEEDED', path: ['CreateOrder', 'ReserveInventory', 'ChargePayment', 'ConfirmOrder'], retries: 2 },
   },
   {
     title: 'ChargePayment times out',
@@ -69,7 +71,7 @@ export const DemoScenarios: readonly Scenario[] = [
     expect: {
       status: 'FAILED',
       error: SagaErrorName.Compensated,
-      path: ['ReserveInventory', 'ChargePayment', 'ChargePaymentFailed', 'RefundPayment', 'ReleaseInventory', 'CancelOrder', ...compensated],
+      path: ['CreateOrder', 'ReserveInventory', 'ChargePayment', 'ChargePaymentFailed', 'RefundPayment', 'ReleaseInventory', 'CancelOrder', ...compensated],
     },
   },
   {
@@ -84,6 +86,7 @@ export const DemoScenarios: readonly Scenario[] = [
       status: 'FAILED',
       error: SagaErrorName.CompensationFailed,
       path: [
+        'CreateOrder',
         'ReserveInventory',
         'ChargePayment',
         'ConfirmOrder',
@@ -98,9 +101,16 @@ export const DemoScenarios: readonly Scenario[] = [
     },
   },
   {
+    // Started as the console starts executions: with a made-up UUID for a name, for an order that already has a saga.
+    title: 'A second saga for a confirmed order, with a console-style name',
+    name: 'b5f0c3a2-7e4d-4c1b-9a36-2f8e61d0c7a4',
+    input: { orderId: 'ord-1001', customerId: 'cus-grace', items: [{ sku: 'SKU-MONITOR', quantity: 3 }] },
+    expect: { status: 'FAILED', error: ErrorName.DuplicateOrder, path: ['CreateOrder', 'InputRejected'] },
+  },
+  {
     title: 'Malformed order',
     input: { orderId: 'ord-1009', customerId: 'cus-grace', items: [{ sku: 'SKU-MOUSE', quantity: 0 }] },
-    expect: { status: 'FAILED', error: ErrorName.InvalidOrder, path: ['ReserveInventory', 'InputRejected'] },
+    expect: { status: 'FAILED', error: ErrorName.InvalidOrder, path: ['CreateOrder', 'InputRejected'] },
   },
 ];
 

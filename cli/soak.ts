@@ -1,3 +1,4 @@
+import type { LateDeliveryReport } from '../local/late-delivery';
 import { LocalRuntime } from '../local/runtime';
 import { checkInvariants, type InvariantReport } from './invariants';
 import { orderStores } from './stores';
@@ -11,12 +12,20 @@ export interface SoakOptions {
   readonly workers: number;
   /** Multiplies function and Task timeouts (see LocalRuntimeOptions.timeoutScale). */
   readonly timeScale: number;
+  /** Share of orders that get a second saga (see WorkloadOptions.secondSagas). */
+  readonly secondSagas: number;
+  /** Deliver late copies of Lambda invocations: once the execution ended, or after a delay in ms. */
+  readonly late?: 'execution-end' | number;
+  /** Share of invocations that get a late copy. */
+  readonly lateShare: number;
 }
 
 export interface SoakResult {
   readonly report: InvariantReport;
   readonly faults: number;
   readonly duplicates: number;
+  readonly late: LateDeliveryReport;
+  readonly secondSagas: Record<string, number>;
   readonly seconds: number;
   readonly statuses: Record<string, number>;
 }
@@ -28,6 +37,7 @@ export async function soak(options: SoakOptions, onProgress: (message: string) =
     onProgress,
     maxWorkersPerFunction: options.workers,
     deliverTwice: options.deliverTwice,
+    deliverLate: options.late === undefined ? undefined : { after: options.late, share: options.lateShare, seed: options.seed },
     // Retries wait 20 ms. A Task's timeout includes the wait for a free worker and for DynamoDB Local, which
     // are far slower here than on AWS: under heavy load, scale timeouts up so they measure the saga, not the emulator.
     retryDelayMs: 20,
@@ -37,7 +47,7 @@ export async function soak(options: SoakOptions, onProgress: (message: string) =
   process.once('SIGINT', stop);
   try {
     await runtime.warmUp();
-    const workload = generateWorkload({ sagas: options.sagas, seed: options.seed, timeouts: options.timeouts });
+    const workload = generateWorkload({ sagas: options.sagas, seed: options.seed, timeouts: options.timeouts, secondSagas: options.secondSagas });
     onProgress(`starting ${options.sagas} sagas at once (seed ${options.seed})…`);
     const started = Date.now();
     const stores = orderStores(runtime);
@@ -53,6 +63,8 @@ export async function soak(options: SoakOptions, onProgress: (message: string) =
       report,
       faults: Object.values(workload.faultCounts).reduce((a, b) => a + b, 0),
       duplicates: runtime.duplicatesDelivered,
+      late: await runtime.lateDeliveries(),
+      secondSagas: workload.secondSagaCounts,
       seconds,
       statuses,
     };
@@ -62,10 +74,17 @@ export async function soak(options: SoakOptions, onProgress: (message: string) =
   }
 }
 
+const formatCounts = (counts: Record<string, number>) => {
+  const entries = Object.entries(counts).sort(([a], [b]) => a.localeCompare(b));
+  return entries.length === 0 ? '' : ` (${entries.map(([k, n]) => `${k} ${n}`).join(', ')})`;
+};
+
 /** The invariant report as text. */
 export function formatSoak(options: SoakOptions, result: SoakResult): string {
   const lines = [
     `sagas ${options.sagas}, seed ${options.seed}, faults injected ${result.faults}, duplicates delivered ${result.duplicates}, wall time ${result.seconds.toFixed(1)} s`,
+    `second sagas ${Object.values(result.secondSagas).reduce((a, b) => a + b, 0)}${formatCounts(result.secondSagas)}, refused as duplicates ${result.report.counts.duplicatesRefused}`,
+    `late deliveries ${result.late.delivered}${formatCounts(result.late.outcomes)}`,
     ...Object.entries(result.statuses)
       .sort()
       .map(([status, n]) => `  ${status}: ${n}`),

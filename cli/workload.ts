@@ -16,18 +16,41 @@ export interface WorkloadOptions {
   readonly faultRate?: number;
   /** Include Timeout faults (each costs a function timeout of wall time). @default true */
   readonly timeouts?: boolean;
+  /**
+   * Share of orders (0 to 1) that get a second saga: another execution, with a console-style UUID name, started at
+   * the same instant as the first or once it ended, with the same content or another. @default 0
+   */
+  readonly secondSagas?: number;
+}
+
+/** A second saga for an order that already has one: when it starts, and whether its content is the first's. */
+export interface SecondSaga {
+  readonly name: string;
+  readonly when: 'concurrent' | 'after-end';
+  readonly content: 'same' | 'other';
+  readonly input: PlaceOrder;
+}
+
+/** One order of the workload: the saga that places it, and possibly a second saga for the same order. */
+export interface WorkloadOrder {
+  /** The first saga's execution name: the orderId, or a console-style UUID. */
+  readonly name: string;
+  readonly input: PlaceOrder;
+  readonly second?: SecondSaga;
 }
 
 /** A generated workload: a catalogue and customers with scarce stock and credit, and the orders to place. */
 export interface Workload {
   readonly catalogue: CatalogueItem[];
   readonly customers: CustomerAccount[];
-  readonly orders: PlaceOrder[];
+  readonly orders: WorkloadOrder[];
   /** Faults injected, by kind. */
   readonly faultCounts: Record<string, number>;
+  /** Second sagas, by `when/content`. */
+  readonly secondSagaCounts: Record<string, number>;
 }
 
-const forwardSteps = ['ReserveInventory', 'ChargePayment', 'ConfirmOrder'] as const;
+const forwardSteps = ['CreateOrder', 'ReserveInventory', 'ChargePayment', 'ConfirmOrder'] as const;
 const compensations = ['ReleaseInventory', 'RefundPayment', 'CancelOrder'] as const;
 
 /** Faults at forward steps: business rejections, unknown errors, timeouts and transient errors. */
@@ -76,23 +99,43 @@ export function generateWorkload(options: WorkloadOptions): Workload {
     faulty: fc.noBias(fc.integer({ min: 0, max: 999 })).map((x) => x < faultRate * 1000),
     faults: faultSchedule(options.timeouts ?? true),
     malformed: fc.noBias(fc.integer({ min: 0, max: 999 })).map((x) => x < 30),
+    // Executions named as the console and the SDKs name them when no name is given.
+    consoleName: fc.option(fc.uuid({ version: 4 }), { nil: undefined }),
+    second: fc.record({
+      picked: fc.noBias(fc.integer({ min: 0, max: 999 })).map((x) => x < (options.secondSagas ?? 0) * 1000),
+      name: fc.uuid({ version: 4 }),
+      when: fc.constantFrom('concurrent' as const, 'after-end' as const),
+      content: fc.constantFrom('same' as const, 'other' as const),
+      customer: fc.noBias(fc.integer({ min: 0, max: customerCount - 1 })),
+      sku: fc.noBias(fc.integer({ min: 0, max: skuCount - 1 })),
+    }),
   });
   const faultCounts: Record<string, number> = {};
-  const orders = fc.sample(orderArb, { seed: options.seed, numRuns: options.sagas }).map((o, i): PlaceOrder => {
+  const secondSagaCounts: Record<string, number> = {};
+  const orders = fc.sample(orderArb, { seed: options.seed, numRuns: options.sagas }).map((o, i): WorkloadOrder => {
     const faults = o.faulty ? o.faults : undefined;
     for (const [step, spec] of Object.entries(faults ?? {})) {
       const kind = `${step}:${typeof spec === 'string' ? spec : `${spec.error}×${spec.times}`}`;
       faultCounts[kind] = (faultCounts[kind] ?? 0) + 1;
     }
-    return {
-      orderId: `ord-${options.seed}-${i}`,
+    const orderId = `ord-${options.seed}-${i}`;
+    const input: PlaceOrder = {
+      orderId,
       customerId: customers[o.customer].customerId,
       // A few malformed orders (a zero quantity) must be rejected without a write.
       items: o.lines.map(([s, quantity], n) => ({ sku: catalogue[s].sku, quantity: o.malformed && n === 0 ? 0 : quantity })),
       ...(faults && Object.keys(faults).length > 0 ? { faults } : {}),
     };
+    let second: SecondSaga | undefined;
+    if (o.second.picked) {
+      const { when, content } = o.second;
+      secondSagaCounts[`${when}/${content}`] = (secondSagaCounts[`${when}/${content}`] ?? 0) + 1;
+      const other: PlaceOrder = { orderId, customerId: customers[o.second.customer].customerId, items: [{ sku: catalogue[o.second.sku].sku, quantity: 1 }] };
+      second = { name: o.second.name, when, content, input: content === 'same' ? input : other };
+    }
+    return { name: o.consoleName ?? orderId, input, second };
   });
-  return { catalogue, customers, orders, faultCounts };
+  return { catalogue, customers, orders, faultCounts, secondSagaCounts };
 }
 
 /** Seeds the workload's catalogue and customers, starts every saga at once, and waits for all of them. */
@@ -106,16 +149,23 @@ export async function runWorkload(
   await seedCustomers(workload.customers, stores.payments);
   const queueUrl = runtime.stack.outputs.CompensationFailuresQueueUrl;
   const before = runtime.queues.peek(queueUrl).length;
-  const started = workload.orders.map((order) => ({ input: order, execution: runtime.startExecution({ name: order.orderId, input: order }) }));
   let done = 0;
-  const timer = onProgress ? setInterval(() => onProgress(done, started.length), 5_000) : undefined;
-  const executions = await Promise.all(
-    started.map(async ({ input, execution }) => {
-      const result = await execution.result;
-      done++;
-      return { input, result };
-    }),
-  ).finally(() => clearInterval(timer));
+  const total = workload.orders.length + workload.orders.filter((o) => o.second).length;
+  const run = async (name: string, input: PlaceOrder) => {
+    const result = await runtime.startExecution({ name, input }).result;
+    done++;
+    return { input, result };
+  };
+  const started = workload.orders.flatMap(({ name, input, second }) => {
+    const first = run(name, input);
+    if (!second) return [first];
+    // A second saga for the same order: at the same instant, or once the first has ended.
+    return [first, second.when === 'concurrent' ? run(second.name, second.input) : first.then(() => run(second.name, second.input))];
+  });
+  const timer = onProgress ? setInterval(() => onProgress(done, total), 5_000) : undefined;
+  const executions = await Promise.all(started).finally(() => clearInterval(timer));
+  // Late copies of invocations may still be in flight: the stores are checked once they have all landed.
+  await runtime.lateDeliveries();
   return {
     initialStock: Object.fromEntries(workload.catalogue.map((c) => [c.sku, c.stock])),
     initialCredit: Object.fromEntries(workload.customers.map((c) => [c.customerId, c.credit])),

@@ -10,7 +10,7 @@ export const handler = makeHandler({
   step: 'CancelOrder',
   schema: compensationInput,
   countAttempt: attemptCounter(orders),
-  action: (state) =>
+  action: (state, sagaId) =>
     cancelOrder(
       {
         orderId: state.orderId,
@@ -18,6 +18,7 @@ export const handler = makeHandler({
         items: state.items,
         failure: state.failure ?? { step: 'unknown', error: 'unknown' },
       },
+      sagaId,
       orders,
     ),
 });

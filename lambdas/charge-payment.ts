@@ -10,9 +10,10 @@ export const handler = makeHandler({
   step: 'ChargePayment',
   schema: chargePaymentInput,
   countAttempt: attemptCounter(payments),
-  action: (state) =>
+  action: (state, sagaId) =>
     chargePayment(
       { orderId: state.orderId, customerId: state.customerId, amount: state.results.ReserveInventory.Payload.total },
+      sagaId,
       payments,
     ),
 });

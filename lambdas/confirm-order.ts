@@ -10,16 +10,15 @@ export const handler = makeHandler({
   step: 'ConfirmOrder',
   schema: confirmOrderInput,
   countAttempt: attemptCounter(orders),
-  action: (state) =>
+  action: (state, sagaId) =>
     confirmOrder(
       {
         orderId: state.orderId,
-        customerId: state.customerId,
-        items: state.items,
         total: state.results.ReserveInventory.Payload.total,
         reservationId: state.results.ReserveInventory.Payload.reservationId,
         chargeId: state.results.ChargePayment.Payload.chargeId,
       },
+      sagaId,
       orders,
     ),
 });

@@ -19,6 +19,8 @@ export const ErrorName = {
   PaymentDeclined: 'PaymentDeclined',
   /** The order was already compensated (released, refunded or cancelled); it cannot go forward again. */
   OrderClosed: 'OrderClosed',
+  /** The order already belongs to another saga (another execution): this one may neither change nor replay it. */
+  DuplicateOrder: 'DuplicateOrder',
   /** A passing failure (throttling, a transaction conflict); the same call may succeed if retried. */
   TransientError: 'TransientError',
   /** A required environment variable is missing: the function is deployed wrong. */
@@ -27,15 +29,22 @@ export const ErrorName = {
 
 export type ErrorName = (typeof ErrorName)[keyof typeof ErrorName];
 
-/** Errors that are business rejections, by step: the step's transaction did not commit. */
+/**
+ * Errors that are business rejections, by step: the step's transaction did not commit. `DuplicateOrder` after the
+ * first step means a record of the order belongs to another saga, which this saga leaves alone.
+ */
 export const BusinessRejections = {
-  ReserveInventory: [ErrorName.UnknownSku, ErrorName.InsufficientStock, ErrorName.OrderClosed],
-  ChargePayment: [ErrorName.UnknownCustomer, ErrorName.PaymentDeclined, ErrorName.OrderClosed],
-  ConfirmOrder: [ErrorName.OrderClosed],
+  CreateOrder: [],
+  ReserveInventory: [ErrorName.UnknownSku, ErrorName.InsufficientStock, ErrorName.OrderClosed, ErrorName.DuplicateOrder],
+  ChargePayment: [ErrorName.UnknownCustomer, ErrorName.PaymentDeclined, ErrorName.OrderClosed, ErrorName.DuplicateOrder],
+  ConfirmOrder: [ErrorName.OrderClosed, ErrorName.DuplicateOrder],
 } as const satisfies Record<string, readonly ErrorName[]>;
 
-/** Errors that mean the command itself is malformed: the saga ends at once, writing nothing. */
-export const InputErrors = [ErrorName.InvalidOrder] as const;
+/**
+ * Errors that refuse the command itself, raised by the first step before it writes anything: a malformed order, or
+ * an order that already has a saga. The execution ends at once with that error; nothing is written.
+ */
+export const InputErrors = [ErrorName.InvalidOrder, ErrorName.DuplicateOrder] as const;
 
 /** Errors worth retrying on a forward step. */
 export const TransientErrors = [ErrorName.TransientError] as const;
@@ -98,6 +107,18 @@ export class OrderClosed extends DomainError {
   }
 }
 
+export class DuplicateOrder extends DomainError {
+  override readonly name = 'DuplicateOrder';
+  constructor(
+    readonly orderId: string,
+    /** The saga (execution ARN) the order belongs to. */
+    readonly owner: string,
+    detail = 'it belongs to another saga',
+  ) {
+    super(`order ${orderId} already has a saga: ${detail} (${owner})`);
+  }
+}
+
 export class TransientError extends DomainError {
   override readonly name = 'TransientError';
 }
@@ -117,11 +138,17 @@ const constructors: Record<ErrorName, (message: string) => Error> = {
   UnknownCustomer: (m) => Object.assign(new UnknownCustomer(''), { message: m }),
   PaymentDeclined: (m) => Object.assign(new PaymentDeclined('', 0, 0), { message: m }),
   OrderClosed: (m) => Object.assign(new OrderClosed('', ''), { message: m }),
+  DuplicateOrder: (m) => Object.assign(new DuplicateOrder('', ''), { message: m }),
   TransientError: (m) => new TransientError(m),
   ConfigurationError: (m) => new ConfigurationError(m),
 };
 
-/** Builds the named error for an injected fault (`Error` gives a plain, unrecognised error). */
+/** Builds the named error for an injected fault or a recorded rejection (`Error` gives a plain, unrecognised error). */
 export function errorNamed(name: ErrorName | 'Error', message: string): Error {
   return name === 'Error' ? new Error(message) : constructors[name](message);
+}
+
+/** True for the names of {@link ErrorName}. */
+export function isErrorName(name: string): name is ErrorName {
+  return Object.prototype.hasOwnProperty.call(constructors, name);
 }

@@ -1,12 +1,13 @@
 import { errorNamed, InvalidOrder } from './errors';
-import type { FaultableSteps, FaultSpec, Faults } from './schemas';
+import type { FaultableStep, FaultSpec, Faults } from './schemas';
 
-/** Counts the attempts of one step for one order, so a fault can fire on the first attempts only. */
-export type AttemptCounter = (orderId: string, step: string) => Promise<number>;
+/** Counts the attempts of one step of one saga, so a fault can fire on the first attempts only. */
+export type AttemptCounter = (sagaId: string, step: string) => Promise<number>;
 
 export interface FaultContext {
-  readonly step: (typeof FaultableSteps)[number];
-  readonly orderId: string;
+  readonly step: FaultableStep;
+  /** The saga whose attempts are counted: two sagas for one order count apart. */
+  readonly sagaId: string;
   readonly faults: Faults | undefined;
   readonly enabled: boolean;
   /** Milliseconds left before the function times out (a `Timeout` fault sleeps past it). */
@@ -32,7 +33,7 @@ export async function injectFault(ctx: FaultContext): Promise<void> {
   }
   if (spec === undefined) return;
   const { error, times } = typeof spec === 'string' ? { error: spec, times: undefined } : spec;
-  if (times !== undefined && (await ctx.countAttempt(ctx.orderId, ctx.step)) > times) return;
+  if (times !== undefined && (await ctx.countAttempt(ctx.sagaId, ctx.step)) > times) return;
   const message = `injected fault at ${ctx.step}`;
   if (error === 'Timeout') {
     // Outlive the function's own timeout: the platform ends the invocation, as it would a hung call.

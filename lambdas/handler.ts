@@ -1,10 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { InvalidOrder } from './errors';
+import { ConfigurationError, InvalidOrder } from './errors';
 import { faultInjectionEnabled } from './env';
 import { injectFault, type AttemptCounter } from './faults';
-import type { FaultableSteps, Faults } from './schemas';
+import { sagaRequest, type FaultableStep, type Faults } from './schemas';
 
 export const logger = new Logger();
 
@@ -31,9 +31,11 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.in
 
 export interface HandlerOptions<S extends z.ZodType, R> {
   /** The saga step this handler serves, as named in the state machine and in `faults`. */
-  readonly step: (typeof FaultableSteps)[number];
+  readonly step: FaultableStep;
+  /** The shape of the saga's state this step needs. */
   readonly schema: S;
-  readonly action: (input: z.infer<S>) => Promise<R>;
+  /** The step's work, for the saga `sagaId` (the execution ARN that owns what it writes). */
+  readonly action: (input: z.infer<S>, sagaId: string) => Promise<R>;
   readonly countAttempt: AttemptCounter;
   /** The first step refuses a command with faults when fault injection is off. */
   readonly refuseFaultsWhenDisabled?: boolean;
@@ -42,27 +44,32 @@ export interface HandlerOptions<S extends z.ZodType, R> {
 type SagaInput = { orderId: string; faults?: Faults };
 
 /**
- * Builds a Lambda handler: parse the input, inject a requested fault, run the domain action and return plain
- * JSON. Failures are thrown as named errors, which Step Functions matches by name.
+ * Builds a Lambda handler: read the saga's `{ sagaId, state }`, parse the state, inject a requested fault, run the
+ * domain action and return plain JSON. Failures are thrown as named errors, which Step Functions matches by name.
  */
 export function makeHandler<S extends z.ZodType<SagaInput>, R>(options: HandlerOptions<S, R>) {
   const enabled = faultInjectionEnabled();
   return async (event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<R> => {
     logger.resetKeys();
-    const orderId = isRecord(event) && typeof event.orderId === 'string' ? event.orderId : undefined;
-    logger.appendKeys({ step: options.step, orderId });
+    const state = isRecord(event) ? event.state : undefined;
+    const orderId = isRecord(state) && typeof state.orderId === 'string' ? state.orderId : undefined;
+    const sagaId = isRecord(event) && typeof event.sagaId === 'string' ? event.sagaId : undefined;
+    logger.appendKeys({ step: options.step, orderId, sagaId });
     try {
-      const input = parseInput(options.schema, event);
+      const request = sagaRequest.safeParse(event);
+      // A request without a saga id is a wiring mistake of the state machine, not a bad order.
+      if (!request.success) throw new ConfigurationError(`the saga's functions take { sagaId, state }: ${describeIssues(request.error)}`);
+      const input = parseInput(options.schema, request.data.state);
       await injectFault({
         step: options.step,
-        orderId: input.orderId,
+        sagaId: request.data.sagaId,
         faults: input.faults,
         enabled,
         remainingMs: () => context?.getRemainingTimeInMillis() ?? 0,
         countAttempt: options.countAttempt,
         refuseWhenDisabled: options.refuseFaultsWhenDisabled,
       });
-      const result = await options.action(input);
+      const result = await options.action(input, request.data.sagaId);
       logger.info('step succeeded', { result });
       return result;
     } catch (err: unknown) {

@@ -10,5 +10,5 @@ export const handler = makeHandler({
   step: 'RefundPayment',
   schema: compensationInput,
   countAttempt: attemptCounter(payments),
-  action: (state) => refundPayment(state.orderId, state.customerId, payments),
+  action: (state, sagaId) => refundPayment(state.orderId, state.customerId, sagaId, payments),
 });

@@ -10,5 +10,5 @@ export const handler = makeHandler({
   step: 'ReleaseInventory',
   schema: compensationInput,
   countAttempt: attemptCounter(inventory),
-  action: (state) => releaseInventory(state.orderId, inventory),
+  action: (state, sagaId) => releaseInventory(state.orderId, sagaId, inventory),
 });

@@ -37,7 +37,8 @@ export const faultSpec = z.union(
 export type FaultSpec = z.infer<typeof faultSpec>;
 
 /** The states a fault can be injected at: every step, compensation and the failure step. */
-export const FaultableSteps = ['ReserveInventory', 'ChargePayment', 'ConfirmOrder', 'ReleaseInventory', 'RefundPayment', 'CancelOrder'] as const;
+export const FaultableSteps = ['CreateOrder', 'ReserveInventory', 'ChargePayment', 'ConfirmOrder', 'ReleaseInventory', 'RefundPayment', 'CancelOrder'] as const;
+export type FaultableStep = (typeof FaultableSteps)[number];
 
 export const faults = z.partialRecord(z.enum(FaultableSteps, { error: `faults are keyed by step: one of ${FaultableSteps.join(', ')}` }), faultSpec);
 export type Faults = z.infer<typeof faults>;
@@ -62,6 +63,17 @@ export const placeOrder = z.strictObject({
   faults: faults.optional(),
 });
 export type PlaceOrder = z.infer<typeof placeOrder>;
+
+/**
+ * What every function of the saga receives: the saga's id and its state. The saga id is the execution ARN of the
+ * saga (`$$.Execution.Id`); every record a step writes names it, so that no other saga (another execution for the
+ * same order, whatever its name) can replay, change or undo it.
+ */
+export const sagaRequest = z.object({
+  sagaId: z.string({ error: 'sagaId is required: the saga passes its execution ARN' }).min(1).max(2_048),
+  state: z.unknown(),
+});
+export type SagaRequest = z.infer<typeof sagaRequest>;
 
 export const reservation = z.object({ reservationId: z.string(), total: z.number().int().nonnegative() });
 export type Reservation = z.infer<typeof reservation>;
@@ -89,6 +101,8 @@ const sagaState = <R extends z.ZodRawShape>(results: R) =>
 
 const payload = <T extends z.ZodType>(schema: T) => z.object({ Payload: schema });
 
+/** The steps after CreateOrder read the command it validated, and the results so far. */
+export const reserveInventoryInput = sagaState({});
 export const chargePaymentInput = sagaState({ ReserveInventory: payload(reservation) }).extend({
   results: z.looseObject({ ReserveInventory: payload(reservation) }),
 });
@@ -98,6 +112,7 @@ export const confirmOrderInput = sagaState({}).extend({
 /** Compensations and CancelOrder work from the orderId alone: a step that failed may still have committed. */
 export const compensationInput = sagaState({});
 
+export type ReserveInventoryInput = z.infer<typeof reserveInventoryInput>;
 export type ChargePaymentInput = z.infer<typeof chargePaymentInput>;
 export type ConfirmOrderInput = z.infer<typeof confirmOrderInput>;
 export type CompensationInput = z.infer<typeof compensationInput>;

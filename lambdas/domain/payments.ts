@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { OrderClosed, PaymentDeclined, UnknownCustomer } from '../errors';
-import { asTransient, cancellationCodes } from '../store';
-import { Keys, undoOnce, type ServiceStore } from './store';
+import { DuplicateOrder, OrderClosed, PaymentDeclined, TransientError, UnknownCustomer } from '../errors';
+import { asTransient } from '../store';
+import { conditionFailed, Keys, rejectionError, undoOnce, type Owned, type RecordedRejection, type ServiceStore, type UndoOutcome } from './store';
 
 /** A customer's payment account: available credit in cents. */
 export interface CustomerAccount {
@@ -9,15 +9,22 @@ export interface CustomerAccount {
   readonly credit: number;
 }
 
-export type ChargeStatus = 'CHARGED' | 'REFUNDED';
+/**
+ * CHARGED holds credit; REFUNDED gave it back (or marks a charge that never committed); DECLINED records a business
+ * rejection, so that a late delivery of the step gets the same rejection instead of committing.
+ */
+export type ChargeStatus = 'CHARGED' | 'REFUNDED' | 'DECLINED';
 
-interface ChargeItem {
+interface ChargeItem extends Owned {
   pk: string;
   orderId: string;
+  /** The saga (execution ARN) that wrote the record. */
+  sagaId: string;
   chargeId: string;
   customerId: string;
   amount: number;
   status: ChargeStatus;
+  rejection?: RecordedRejection;
 }
 
 export interface ChargeRequest {
@@ -33,34 +40,30 @@ export interface ChargeResult {
 
 export interface RefundResult {
   readonly chargeId: string;
-  readonly status: 'REFUNDED';
+  /** What the refund did; `not-owned` names the saga the charge belongs to. */
+  readonly refund: UndoOutcome;
 }
 
 const chargeIdOf = (orderId: string) => `chg-${orderId}`;
 
 /**
- * ChargePayment: in one transaction takes `amount` from the customer's credit (on the condition that enough is
- * available) and writes the charge (on the condition that none exists yet). Idempotent by orderId.
+ * ChargePayment for saga `sagaId`: in one transaction takes `amount` from the customer's credit (on the condition
+ * that enough is available) and writes the charge owned by the saga (on the condition that none exists yet). A
+ * rejection is recorded on the same condition, so the first outcome is final and replayed to every other delivery
+ * of the step. A charge of another saga is neither replayed nor touched: `DuplicateOrder`.
  */
-export async function chargePayment(request: ChargeRequest, store: ServiceStore): Promise<ChargeResult> {
+export async function chargePayment(request: ChargeRequest, sagaId: string, store: ServiceStore): Promise<ChargeResult> {
   const existing = await getCharge(request.orderId, store);
-  if (existing) return replayCharge(existing);
-
-  // A decline must not be caused by this very order: another delivery of the same call may have committed since
-  // we looked. Decline only if there is still no charge for the order.
-  const declineUnlessCharged = async (decline: Error): Promise<ChargeResult> => {
-    const raced = await getCharge(request.orderId, store);
-    if (raced) return replayCharge(raced);
-    throw decline;
-  };
+  if (existing) return replayCharge(existing, sagaId);
 
   const account = await getAccount(request.customerId, store);
-  if (!account) throw new UnknownCustomer(request.customerId);
-  if (account.credit < request.amount) return declineUnlessCharged(new PaymentDeclined(request.customerId, request.amount, account.credit));
+  if (!account) return decline(request, sagaId, new UnknownCustomer(request.customerId), store);
+  if (account.credit < request.amount) return decline(request, sagaId, new PaymentDeclined(request.customerId, request.amount, account.credit), store);
 
   const charge: ChargeItem = {
     pk: Keys.charge(request.orderId),
     orderId: request.orderId,
+    sagaId,
     chargeId: chargeIdOf(request.orderId),
     customerId: request.customerId,
     amount: request.amount,
@@ -84,15 +87,14 @@ export async function chargePayment(request: ChargeRequest, store: ServiceStore)
       }),
     );
   } catch (err: unknown) {
-    const codes = cancellationCodes(err);
-    if (codes?.[1] === 'ConditionalCheckFailed') {
+    if (conditionFailed(err, 1)) {
       const raced = await getCharge(request.orderId, store);
-      if (raced) return replayCharge(raced);
+      if (raced) return replayCharge(raced, sagaId);
     }
-    if (codes?.[0] === 'ConditionalCheckFailed') {
+    if (conditionFailed(err, 0)) {
       const now = await getAccount(request.customerId, store);
-      if (!now) throw new UnknownCustomer(request.customerId);
-      return declineUnlessCharged(new PaymentDeclined(request.customerId, request.amount, now.credit));
+      const rejection = now ? new PaymentDeclined(request.customerId, request.amount, now.credit) : new UnknownCustomer(request.customerId);
+      return decline(request, sagaId, rejection, store);
     }
     throw asTransient(err);
   }
@@ -100,16 +102,38 @@ export async function chargePayment(request: ChargeRequest, store: ServiceStore)
 }
 
 /**
- * RefundPayment: gives the charged amount back to the customer exactly once and marks the charge REFUNDED.
- * When there is no charge, it writes a REFUNDED marker so that a late ChargePayment for the order cannot commit.
+ * Records a decline as the step's outcome, then raises it. If another delivery of the step recorded an outcome
+ * first, that outcome is replayed instead.
  */
-export async function refundPayment(orderId: string, customerId: string, store: ServiceStore): Promise<RefundResult> {
-  await undoOnce<ChargeItem>({
+async function decline(request: ChargeRequest, sagaId: string, rejection: Error, store: ServiceStore): Promise<ChargeResult> {
+  const marker: ChargeItem = {
+    ...emptyCharge(request.orderId, request.customerId, sagaId, 'DECLINED'),
+    rejection: { error: rejection.name, message: rejection.message },
+  };
+  try {
+    await store.doc.send(new PutCommand({ TableName: store.tableName, Item: marker, ConditionExpression: 'attribute_not_exists(pk)' }));
+  } catch (err: unknown) {
+    if (!conditionFailed(err)) throw asTransient(err);
+    const raced = await getCharge(request.orderId, store);
+    if (raced) return replayCharge(raced, sagaId);
+    throw new TransientError(`charge of ${request.orderId} changed while it was declined; retry`);
+  }
+  throw rejection;
+}
+
+/**
+ * RefundPayment for saga `sagaId`: gives the charged amount back to the customer exactly once and marks the charge
+ * REFUNDED. When there is no charge, it writes a REFUNDED marker owned by the saga so that a late ChargePayment
+ * cannot commit. A charge of another saga is left alone, and the result says whose it is.
+ */
+export async function refundPayment(orderId: string, customerId: string, sagaId: string, store: ServiceStore): Promise<RefundResult> {
+  const refund = await undoOnce<ChargeItem>({
     what: `refund of ${orderId}`,
+    sagaId,
     read: () => getCharge(orderId, store),
-    isUndone: (charge) => charge.status === 'REFUNDED',
+    isUndone: (charge) => charge.status !== 'CHARGED',
     writeMarker: async () => {
-      const marker: ChargeItem = { pk: Keys.charge(orderId), orderId, chargeId: chargeIdOf(orderId), customerId, amount: 0, status: 'REFUNDED' };
+      const marker = emptyCharge(orderId, customerId, sagaId, 'REFUNDED');
       await store.doc.send(new PutCommand({ TableName: store.tableName, Item: marker, ConditionExpression: 'attribute_not_exists(pk)' }));
     },
     undo: async (charge) => {
@@ -121,9 +145,9 @@ export async function refundPayment(orderId: string, customerId: string, store: 
                 TableName: store.tableName,
                 Key: { pk: charge.pk },
                 UpdateExpression: 'SET #status = :refunded',
-                ConditionExpression: '#status = :charged',
+                ConditionExpression: '#status = :charged AND sagaId = :saga',
                 ExpressionAttributeNames: { '#status': 'status' },
-                ExpressionAttributeValues: { ':refunded': 'REFUNDED', ':charged': 'CHARGED' },
+                ExpressionAttributeValues: { ':refunded': 'REFUNDED', ':charged': 'CHARGED', ':saga': sagaId },
               },
             },
             {
@@ -140,7 +164,7 @@ export async function refundPayment(orderId: string, customerId: string, store: 
       );
     },
   });
-  return { chargeId: chargeIdOf(orderId), status: 'REFUNDED' };
+  return { chargeId: chargeIdOf(orderId), refund };
 }
 
 /** Reads a customer's account, if any. */
@@ -159,7 +183,14 @@ export async function getCharge(orderId: string, store: ServiceStore): Promise<C
   return out.Item as ChargeItem | undefined;
 }
 
-function replayCharge(existing: ChargeItem): ChargeResult {
+/** The step's first outcome, for another delivery of it by the same saga. */
+function replayCharge(existing: ChargeItem, sagaId: string): ChargeResult {
+  if (existing.sagaId !== sagaId) throw new DuplicateOrder(existing.orderId, existing.sagaId ?? 'unknown', 'its payment is charged by another saga');
+  if (existing.status === 'DECLINED' && existing.rejection) throw rejectionError(existing.rejection);
   if (existing.status !== 'CHARGED') throw new OrderClosed(existing.orderId, 'its payment was already refunded');
   return { chargeId: existing.chargeId, amount: existing.amount };
+}
+
+function emptyCharge(orderId: string, customerId: string, sagaId: string, status: 'REFUNDED' | 'DECLINED'): ChargeItem {
+  return { pk: Keys.charge(orderId), orderId, sagaId, chargeId: chargeIdOf(orderId), customerId, amount: 0, status };
 }

@@ -94,7 +94,7 @@ describe('a malformed order', () => {
 
     const result = await runtime.startExecution({ name, input }).result;
 
-    expect(result).toMatchObject({ status: 'FAILED', error: ErrorName.InvalidOrder, path: ['ReserveInventory', 'InputRejected'] });
+    expect(result).toMatchObject({ status: 'FAILED', error: ErrorName.InvalidOrder, path: ['CreateOrder', 'InputRejected'] });
     expect((JSON.parse(result.cause!) as { errorMessage: string }).errorMessage).toContain(message);
     expect(await shop.state(name)).toEqual(before);
     const orderId = (input as { orderId?: unknown } | null)?.orderId;

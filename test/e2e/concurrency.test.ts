@@ -2,28 +2,39 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Keys } from '../../lambdas/domain/store';
 import { checkInvariants, type InvariantInput } from '../../cli/invariants';
 import type { OrderStores } from '../../cli/stores';
-import { generateWorkload, runWorkload } from '../../cli/workload';
+import { generateWorkload, runWorkload, type Workload } from '../../cli/workload';
 import type { LocalRuntime } from '../../local/runtime';
 import { startSagaRuntime } from '../helpers/saga-runtime';
 
 /**
- * Many sagas started at once against scarce stock and credit, with random faults. `npm run soak` runs the same
- * check at larger sizes; here the size keeps the suite fast (SAGA_CONCURRENCY raises it).
+ * Many sagas started at once against scarce stock and credit, with random faults, second sagas for a fifth of the
+ * orders (console-style names, concurrent or after the first, same or other content) and late copies of Lambda
+ * invocations. `npm run soak` runs the same check at larger sizes; here the size keeps the suite fast
+ * (SAGA_CONCURRENCY raises it).
  */
 const sagas = Number(process.env.SAGA_CONCURRENCY ?? 100);
 
 describe.each([
-  ['once', false, sagas],
-  ['twice (at-least-once delivery)', true, Math.ceil(sagas / 2)],
+  ['once, and a late copy of a third of them after their execution ended', false, sagas],
+  ['twice (at-least-once delivery), and a late copy of a third of them 30 ms later', true, Math.ceil(sagas / 2)],
 ])('sagas started at once, every invocation delivered %s', (_how, deliverTwice, count) => {
   let runtime: LocalRuntime;
   let stores: OrderStores;
   let ran: InvariantInput;
+  let workload: Workload;
   beforeAll(async () => {
     // Its own DynamoDB Local: the invariants are checked over whole tables. Timeouts are scaled up, because
     // a Task's timeout includes waiting for a free worker and for DynamoDB Local, both far slower here than on AWS.
-    ({ runtime, stores } = await startSagaRuntime({ dynamoDbEndpoint: undefined, deliverTwice, timeoutScale: 4, maxWorkersPerFunction: 16 }));
-    ran = await runWorkload(runtime, stores, generateWorkload({ sagas: count, seed: deliverTwice ? 11 : 7, timeouts: false }));
+    const seed = deliverTwice ? 11 : 7;
+    ({ runtime, stores } = await startSagaRuntime({
+      dynamoDbEndpoint: undefined,
+      deliverTwice,
+      deliverLate: { after: deliverTwice ? 30 : 'execution-end', share: 0.33, seed },
+      timeoutScale: 4,
+      maxWorkersPerFunction: 16,
+    }));
+    workload = generateWorkload({ sagas: count, seed, timeouts: false, secondSagas: 0.2 });
+    ran = await runWorkload(runtime, stores, workload);
   }, 300_000);
   afterAll(async () => {
     await runtime?.close();
@@ -33,7 +44,11 @@ describe.each([
     const report = await checkInvariants(stores, ran);
 
     expect(report.violations).toEqual([]);
-    expect(report.counts.executions).toBe(count);
+    const seconds = workload.orders.filter((o) => o.second).length;
+    expect(seconds).toBeGreaterThan(count / 10);
+    expect(report.counts.executions).toBe(count + seconds);
+    expect(report.counts.duplicatesRefused).toBeGreaterThan(seconds / 2);
+    expect((await runtime.lateDeliveries()).delivered).toBeGreaterThan(count / 2);
   });
 
   it('rejects many orders for want of stock or credit, and confirms others', () => {
@@ -41,6 +56,22 @@ describe.each([
 
     expect(causes.filter((c) => c === 'SUCCEEDED').length).toBeGreaterThan(count / 10);
     expect(causes.filter((c) => /failed with (InsufficientStock|PaymentDeclined)$/.test(c)).length).toBeGreaterThan(count / 20);
+  });
+
+  it('notices a record that names another saga than its order', async () => {
+    const { result } = ran.executions.find((e) => e.result.status === 'SUCCEEDED')!;
+    const orderId = (ran.executions.find((e) => e.result === result)!.input as { orderId: string }).orderId;
+    const intruder = `${result.executionArn}-intruder`;
+    await stores.inventory.doc.send(
+      new UpdateCommand({ TableName: stores.inventory.tableName, Key: { pk: Keys.reservation(orderId) }, UpdateExpression: 'SET sagaId = :other', ExpressionAttributeValues: { ':other': intruder } }),
+    );
+
+    const report = await checkInvariants(stores, ran);
+
+    expect(report.violations).toEqual(expect.arrayContaining([`reservation of ${orderId} names ${intruder}, which is no saga of that order`]));
+    await stores.inventory.doc.send(
+      new UpdateCommand({ TableName: stores.inventory.tableName, Key: { pk: Keys.reservation(orderId) }, UpdateExpression: 'SET sagaId = :owner', ExpressionAttributeValues: { ':owner': result.executionArn } }),
+    );
   });
 
   it('notices when the books do not balance', async () => {

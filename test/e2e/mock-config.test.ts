@@ -19,8 +19,9 @@ describe('the generated MockConfigFile', () => {
     await runtime?.close();
   });
 
-  it('has a happy path and one case per step and failure kind', () => {
-    expect(Object.keys(mockTestCases())).toHaveLength(2 + 3 * 3);
+  it('has a happy path, a transient retry, a duplicate order, and one case per step and failure kind', () => {
+    // CreateOrder cannot reject (it refuses duplicates instead): unknown error and timeout only.
+    expect(Object.keys(mockTestCases())).toHaveLength(3 + 2 + 3 * 3);
   });
 
   it.each(Object.entries(mockTestCases()))('drives test case %s to its expected path on the local runtime', async (_name, testCase) => {
@@ -29,7 +30,7 @@ describe('the generated MockConfigFile', () => {
     const result = await runtime.startExecution({ stateMachine: `${arn}#${_name}`, name, input: { orderId: name, customerId: 'cus-mock', items: [{ sku: 'SKU-MOCK', quantity: 1 }] } }).result;
 
     expect(result.path).toEqual(testCase.expectedPath);
-    expect(result.status).toBe(testCase.expectedPath.length === 3 ? 'SUCCEEDED' : 'FAILED');
+    expect(result.status).toBe(testCase.expectedPath.at(-1) === 'ConfirmOrder' ? 'SUCCEEDED' : 'FAILED');
   });
 
   it('counts attempts per state: the transient case is retried twice', async () => {

@@ -17,8 +17,8 @@ import { startSagaRuntime } from '../helpers/saga-runtime';
 const runs = Number(process.env.SAGA_PROPERTY_RUNS ?? 20);
 const replay = process.env.SAGA_SEED ? { seed: Number(process.env.SAGA_SEED), path: process.env.SAGA_PATH } : {};
 
-const steps = ['ReserveInventory', 'ChargePayment', 'ConfirmOrder'] as const;
-const compensationOf: Record<string, string | undefined> = { ReserveInventory: 'ReleaseInventory', ChargePayment: 'RefundPayment', ConfirmOrder: undefined };
+const steps = ['CreateOrder', 'ReserveInventory', 'ChargePayment', 'ConfirmOrder'] as const;
+const compensationOf: Record<string, string | undefined> = { CreateOrder: undefined, ReserveInventory: 'ReleaseInventory', ChargePayment: 'RefundPayment', ConfirmOrder: undefined };
 const PRICES = [500, 700];
 
 interface Case {
@@ -39,7 +39,7 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
 
 /** The path DESIGN.md prescribes for a case, derived from the rules, not from the state machine. */
 function expectedPath(c: Case): { path: string[]; error?: string } {
-  if (c.malformed) return { path: ['ReserveInventory', 'InputRejected'], error: 'InvalidOrder' };
+  if (c.malformed) return { path: ['CreateOrder', 'InputRejected'], error: 'InvalidOrder' };
   const path: string[] = [];
   const outcome = (step: (typeof steps)[number]): 'ok' | 'rejected' | 'failed' => {
     const fault = c.faults[step];

@@ -15,6 +15,7 @@ afterAll(async () => {
   await runtime?.close();
 });
 
+const N = 'CreateOrder';
 const R = 'ReserveInventory';
 const C = 'ChargePayment';
 const O = 'ConfirmOrder';
@@ -23,7 +24,11 @@ const compensated = ['CancelOrder', 'CheckCompensations', SagaErrorName.Compensa
 type Kind = 'business rejection' | 'unknown error' | 'timeout';
 
 /** How each failure kind is provoked at each step: real business conditions where the domain has them. */
-const provoke: Record<string, Record<Kind, { faults?: Record<string, FaultSpec>; short?: 'stock' | 'credit'; error: string }>> = {
+const provoke: Record<string, Partial<Record<Kind, { faults?: Record<string, FaultSpec>; short?: 'stock' | 'credit'; error: string }>>> = {
+  [N]: {
+    'unknown error': { faults: { [N]: 'Error' }, error: 'Error' },
+    timeout: { faults: { [N]: 'Timeout' }, error: 'Lambda.Unknown' },
+  },
   [R]: {
     'business rejection': { short: 'stock', error: ErrorName.InsufficientStock },
     'unknown error': { faults: { [R]: 'Error' }, error: 'Error' },
@@ -44,23 +49,32 @@ const provoke: Record<string, Record<Kind, { faults?: Record<string, FaultSpec>;
 /** The paths DESIGN.md prescribes: a rejection unwinds from the previous step, any other failure from the step itself. */
 const expectedPath: Record<string, Record<Kind, string[]>> = {
   [R]: {
-    'business rejection': [R, `${R}Rejected`, ...compensated],
-    'unknown error': [R, `${R}Failed`, 'ReleaseInventory', ...compensated],
-    timeout: [R, `${R}Failed`, 'ReleaseInventory', ...compensated],
+    'business rejection': [N, R, `${R}Rejected`, ...compensated],
+    'unknown error': [N, R, `${R}Failed`, 'ReleaseInventory', ...compensated],
+    timeout: [N, R, `${R}Failed`, 'ReleaseInventory', ...compensated],
   },
   [C]: {
-    'business rejection': [R, C, `${C}Rejected`, 'ReleaseInventory', ...compensated],
-    'unknown error': [R, C, `${C}Failed`, 'RefundPayment', 'ReleaseInventory', ...compensated],
-    timeout: [R, C, `${C}Failed`, 'RefundPayment', 'ReleaseInventory', ...compensated],
+    'business rejection': [N, R, C, `${C}Rejected`, 'ReleaseInventory', ...compensated],
+    'unknown error': [N, R, C, `${C}Failed`, 'RefundPayment', 'ReleaseInventory', ...compensated],
+    timeout: [N, R, C, `${C}Failed`, 'RefundPayment', 'ReleaseInventory', ...compensated],
   },
   [O]: {
-    'business rejection': [R, C, O, `${O}Rejected`, 'RefundPayment', 'ReleaseInventory', ...compensated],
-    'unknown error': [R, C, O, `${O}Failed`, 'RefundPayment', 'ReleaseInventory', ...compensated],
-    timeout: [R, C, O, `${O}Failed`, 'RefundPayment', 'ReleaseInventory', ...compensated],
+    'business rejection': [N, R, C, O, `${O}Rejected`, 'RefundPayment', 'ReleaseInventory', ...compensated],
+    'unknown error': [N, R, C, O, `${O}Failed`, 'RefundPayment', 'ReleaseInventory', ...compensated],
+    timeout: [N, R, C, O, `${O}Failed`, 'RefundPayment', 'ReleaseInventory', ...compensated],
   },
+  // CreateOrder has no business rejection: it refuses a duplicate order instead (test/e2e/ownership.test.ts).
+  [N]: {
+    'unknown error': [N, `${N}Failed`, ...compensated],
+    timeout: [N, `${N}Failed`, ...compensated],
+  } as Record<Kind, string[]>,
 };
 
-const matrix = [R, C, O].flatMap((step) => (['business rejection', 'unknown error', 'timeout'] as Kind[]).map((kind) => [step, kind] as const));
+const matrix = [
+  ...[R, C, O].flatMap((step) => (['business rejection', 'unknown error', 'timeout'] as Kind[]).map((kind) => [step, kind] as const)),
+  [N, 'unknown error'] as const,
+  [N, 'timeout'] as const,
+];
 
 describe('the order saga on the local runtime', () => {
   it('confirms an order, taking stock and credit exactly once', async () => {
@@ -70,15 +84,21 @@ describe('the order saga on the local runtime', () => {
     const result = await runtime.startExecution({ name: order.orderId, input: order }).result;
 
     expect(result.status).toBe('SUCCEEDED');
-    expect(result.path).toEqual([R, C, O]);
-    expect(result.transitions).toBe(3);
+    expect(result.path).toEqual([N, R, C, O]);
+    expect(result.transitions).toBe(4);
     const after = await shop.state(order.orderId);
     expect(after).toMatchObject({ stock: [shop.stock - 2, shop.stock - 1], credit: shop.credit - 2_250, reservation: 'RESERVED', charge: 'CHARGED' });
-    expect(after.order).toMatchObject({ status: 'CONFIRMED', total: 2_250, reservationId: `res-${order.orderId}`, chargeId: `chg-${order.orderId}` });
+    expect(after.order).toMatchObject({
+      status: 'CONFIRMED',
+      total: 2_250,
+      reservationId: `res-${order.orderId}`,
+      chargeId: `chg-${order.orderId}`,
+      sagaId: result.executionArn,
+    });
   });
 
   it.each(matrix)('%s, %s: unwinds exactly the steps that may have committed, and restores the stores', async (step, kind) => {
-    const how = provoke[step][kind];
+    const how = provoke[step][kind]!;
     const shop = await openShop(stores, { stock: how.short === 'stock' ? 1 : 10, credit: how.short === 'credit' ? 100 : 100_000 });
     const order = shop.order({ faults: how.faults });
 
@@ -101,12 +121,12 @@ describe('the order saga on the local runtime', () => {
     const result = await runtime.startExecution({ name: order.orderId, input: order }).result;
 
     expect(result.status).toBe('SUCCEEDED');
-    expect(result.path).toEqual([R, C, O]);
+    expect(result.path).toEqual([N, R, C, O]);
     expect(result.retries).toBe(2);
     const chargeEvents = result.history
       .filter((e) => e.type.startsWith('Task') && !e.type.startsWith('TaskState'))
       .map((e) => e.type)
-      .slice(3, 12);
+      .slice(6, 15);
     expect(chargeEvents).toEqual(['TaskScheduled', 'TaskStarted', 'TaskFailed', 'TaskScheduled', 'TaskStarted', 'TaskFailed', 'TaskScheduled', 'TaskStarted', 'TaskSucceeded']);
     expect((await shop.state(order.orderId)).credit).toBe(shop.credit - 2_250);
   });
@@ -119,11 +139,17 @@ describe('the order saga on the local runtime', () => {
 
     const result = await runtime.startExecution({ name: order.orderId, input: order }).result;
 
-    expect(result.path).toEqual([R, C, O, `${O}Failed`, 'RefundPayment', 'RecordRefundPaymentFailure', 'ReleaseInventory', 'CancelOrder', 'CheckCompensations', SagaErrorName.CompensationFailed]);
+    expect(result.path).toEqual([N, R, C, O, `${O}Failed`, 'RefundPayment', 'RecordRefundPaymentFailure', 'ReleaseInventory', 'CancelOrder', 'CheckCompensations', SagaErrorName.CompensationFailed]);
     expect(result.error).toBe(SagaErrorName.CompensationFailed);
     const messages = runtime.queues.peek(queueUrl).slice(before).map((m) => JSON.parse(m.body) as Record<string, unknown>);
     expect(messages).toHaveLength(1);
-    expect(messages[0]).toMatchObject({ sagaId: order.orderId, step: 'RefundPayment', error: 'Error', input: { orderId: order.orderId, customerId: shop.customerId } });
+    expect(messages[0]).toMatchObject({
+      sagaId: result.executionArn,
+      executionArn: result.executionArn,
+      step: 'RefundPayment',
+      error: 'Error',
+      input: { orderId: order.orderId, customerId: shop.customerId },
+    });
     expect(JSON.parse(messages[0].cause as string)).toMatchObject({ errorType: 'Error', errorMessage: 'injected fault at RefundPayment' });
     const after = await shop.state(order.orderId);
     expect(after.stock).toEqual([shop.stock, shop.stock]);
@@ -139,12 +165,12 @@ describe('the order saga on the local runtime', () => {
 
     const result = await runtime.startExecution({ name: order.orderId, input: order }).result;
 
-    expect(result).toMatchObject({ status: 'FAILED', error: ErrorName.InvalidOrder, path: [R, 'InputRejected'] });
+    expect(result).toMatchObject({ status: 'FAILED', error: ErrorName.InvalidOrder, path: [N, 'InputRejected'] });
     expect(JSON.parse(result.cause!)).toMatchObject({ errorMessage: 'items.0.quantity: quantity must be a whole number' });
     expect(await shop.state(order.orderId)).toMatchObject({ stock: [shop.stock, shop.stock], credit: shop.credit, order: undefined, reservation: undefined });
   });
 
-  it('refuses a second saga for the same order', async () => {
+  it('refuses a second execution of the same name, as Step Functions does', async () => {
     const shop = await openShop(stores);
     const order = shop.order();
     await runtime.startExecution({ name: order.orderId, input: order }).result;

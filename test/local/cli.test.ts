@@ -45,8 +45,8 @@ describe('saga run', () => {
       error: null,
       cause: null,
       output: expect.objectContaining({ orderId: 'ord-1001' }),
-      path: ['ReserveInventory', 'ChargePayment', 'ConfirmOrder'],
-      transitions: 3,
+      path: ['CreateOrder', 'ReserveInventory', 'ChargePayment', 'ConfirmOrder'],
+      transitions: 4,
     });
   });
 
@@ -55,7 +55,7 @@ describe('saga run', () => {
 
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('ord-1001: FAILED SagaCompensated: ChargePayment failed with PaymentDeclined');
-    expect(run.stdout).toContain('ReserveInventory → ChargePayment → ChargePaymentRejected → ReleaseInventory → CancelOrder');
+    expect(run.stdout).toContain('CreateOrder → ReserveInventory → ChargePayment → ChargePaymentRejected → ReleaseInventory → CancelOrder');
   });
 
   it.each([

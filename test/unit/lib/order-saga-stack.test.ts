@@ -37,22 +37,30 @@ beforeAll(() => {
 });
 
 describe('OrderSaga state machine', () => {
-  it('enters only the three step states on the happy path', () => {
+  it('enters only the four step states on the happy path', () => {
     const result = walk(definition, {});
 
-    expect(result).toEqual({ path: ['ReserveInventory', 'ChargePayment', 'ConfirmOrder'] });
+    expect(result).toEqual({ path: ['CreateOrder', 'ReserveInventory', 'ChargePayment', 'ConfirmOrder'] });
   });
 
   const end = ['CheckCompensations', SagaErrorName.Compensated];
+  const N = 'CreateOrder';
   it.each([
-    ['ReserveInventory', ErrorName.InsufficientStock, ['ReserveInventory', 'ReserveInventoryRejected', 'CancelOrder', ...end]],
-    ['ReserveInventory', ErrorName.UnknownSku, ['ReserveInventory', 'ReserveInventoryRejected', 'CancelOrder', ...end]],
-    ['ChargePayment', ErrorName.PaymentDeclined, ['ReserveInventory', 'ChargePayment', 'ChargePaymentRejected', 'ReleaseInventory', 'CancelOrder', ...end]],
-    ['ChargePayment', ErrorName.UnknownCustomer, ['ReserveInventory', 'ChargePayment', 'ChargePaymentRejected', 'ReleaseInventory', 'CancelOrder', ...end]],
+    ['ReserveInventory', ErrorName.InsufficientStock, [N, 'ReserveInventory', 'ReserveInventoryRejected', 'CancelOrder', ...end]],
+    ['ReserveInventory', ErrorName.UnknownSku, [N, 'ReserveInventory', 'ReserveInventoryRejected', 'CancelOrder', ...end]],
+    ['ReserveInventory', ErrorName.DuplicateOrder, [N, 'ReserveInventory', 'ReserveInventoryRejected', 'CancelOrder', ...end]],
+    ['ChargePayment', ErrorName.PaymentDeclined, [N, 'ReserveInventory', 'ChargePayment', 'ChargePaymentRejected', 'ReleaseInventory', 'CancelOrder', ...end]],
+    ['ChargePayment', ErrorName.UnknownCustomer, [N, 'ReserveInventory', 'ChargePayment', 'ChargePaymentRejected', 'ReleaseInventory', 'CancelOrder', ...end]],
+    ['ChargePayment', ErrorName.DuplicateOrder, [N, 'ReserveInventory', 'ChargePayment', 'ChargePaymentRejected', 'ReleaseInventory', 'CancelOrder', ...end]],
     [
       'ConfirmOrder',
       ErrorName.OrderClosed,
-      ['ReserveInventory', 'ChargePayment', 'ConfirmOrder', 'ConfirmOrderRejected', 'RefundPayment', 'ReleaseInventory', 'CancelOrder', ...end],
+      [N, 'ReserveInventory', 'ChargePayment', 'ConfirmOrder', 'ConfirmOrderRejected', 'RefundPayment', 'ReleaseInventory', 'CancelOrder', ...end],
+    ],
+    [
+      'ConfirmOrder',
+      ErrorName.DuplicateOrder,
+      [N, 'ReserveInventory', 'ChargePayment', 'ConfirmOrder', 'ConfirmOrderRejected', 'RefundPayment', 'ReleaseInventory', 'CancelOrder', ...end],
     ],
   ])('a business rejection of %s (%s) compensates from the previous step', (step, error, expected) => {
     const result = walk(definition, { [step]: error });
@@ -61,6 +69,7 @@ describe('OrderSaga state machine', () => {
   });
 
   it.each([
+    ['CreateOrder', ['CreateOrderFailed', 'CancelOrder']],
     ['ReserveInventory', ['ReserveInventoryFailed', 'ReleaseInventory', 'CancelOrder']],
     ['ChargePayment', ['ChargePaymentFailed', 'RefundPayment', 'ReleaseInventory', 'CancelOrder']],
     ['ConfirmOrder', ['ConfirmOrderFailed', 'RefundPayment', 'ReleaseInventory', 'CancelOrder']],
@@ -72,17 +81,24 @@ describe('OrderSaga state machine', () => {
     }
   });
 
-  it('rejects a malformed order at once, with no compensation and no write', () => {
-    const result = walk(definition, { ReserveInventory: ErrorName.InvalidOrder });
+  it.each([ErrorName.InvalidOrder, ErrorName.DuplicateOrder])('refuses the command at once when CreateOrder raises %s, with no compensation and no write', (error) => {
+    const result = walk(definition, { CreateOrder: error });
 
-    expect(result).toEqual({ path: ['ReserveInventory', 'InputRejected'], error: '(from $.Error)' });
-    expect(definition.States.ReserveInventory.Catch![0]).toEqual({ ErrorEquals: [ErrorName.InvalidOrder], Next: 'InputRejected' });
+    expect(result).toEqual({ path: ['CreateOrder', 'InputRejected'], error: '(from $.Error)' });
+    expect(definition.States.CreateOrder.Catch![0]).toEqual({ ErrorEquals: [ErrorName.InvalidOrder, ErrorName.DuplicateOrder], Next: 'InputRejected' });
+  });
+
+  it('invokes every function with the saga id (the execution ARN) and the state', () => {
+    for (const name of ['CreateOrder', 'ReserveInventory', 'ChargePayment', 'ConfirmOrder', 'ReleaseInventory', 'RefundPayment', 'CancelOrder']) {
+      expect(definition.States[name].Parameters).toMatchObject({ Payload: { 'sagaId.$': '$$.Execution.Id', 'state.$': '$' } });
+    }
   });
 
   it('records a compensation that fails for good and still runs the remaining ones', () => {
     const result = walk(definition, { ConfirmOrder: 'Error', RefundPayment: 'Error' });
 
     expect(result.path).toEqual([
+      'CreateOrder',
       'ReserveInventory',
       'ChargePayment',
       'ConfirmOrder',
@@ -104,7 +120,7 @@ describe('OrderSaga state machine', () => {
   });
 
   it('never retries a business rejection, and retries transient errors with backoff and full jitter', () => {
-    for (const step of ['ReserveInventory', 'ChargePayment', 'ConfirmOrder'] as const) {
+    for (const step of ['CreateOrder', 'ReserveInventory', 'ChargePayment', 'ConfirmOrder'] as const) {
       const retriedErrors = definition.States[step].Retry!.flatMap((r) => r.ErrorEquals);
 
       expect(retriedErrors).toEqual(expect.arrayContaining([ErrorName.TransientError, 'Lambda.TooManyRequestsException', 'Lambda.ServiceException']));
@@ -133,7 +149,7 @@ describe('OrderSaga state machine', () => {
 
     expect(record.Resource).toContain('sqs:sendMessage');
     expect(record.Parameters).toMatchObject({
-      MessageBody: { 'sagaId.$': '$.orderId', step: 'ReleaseInventory', 'error.$': '$.compensationError.Error', 'cause.$': '$.compensationError.Cause', 'input.$': '$' },
+      MessageBody: { 'sagaId.$': '$$.Execution.Id', 'executionArn.$': '$$.Execution.Id', step: 'ReleaseInventory', 'error.$': '$.compensationError.Error', 'cause.$': '$.compensationError.Cause', 'input.$': '$' },
     });
   });
 
@@ -146,7 +162,7 @@ describe('OrderSaga state machine', () => {
   });
 
   it('gives every step a Task timeout', () => {
-    for (const step of ['ReserveInventory', 'ChargePayment', 'ConfirmOrder']) expect(definition.States[step].TimeoutSeconds).toBe(15);
+    for (const step of ['CreateOrder', 'ReserveInventory', 'ChargePayment', 'ConfirmOrder']) expect(definition.States[step].TimeoutSeconds).toBe(15);
   });
 });
 
@@ -162,7 +178,7 @@ describe('OrderSagaStack resources', () => {
   });
 
   it('runs every function on Node.js 22, arm64, with X-Ray and a log group of its own', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 6);
+    template.resourceCountIs('AWS::Lambda::Function', 7);
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
@@ -195,14 +211,15 @@ describe('OrderSagaStack resources', () => {
     }
   });
 
-  it('grants UpdateItem to the orders functions only when fault injection is enabled', () => {
+  it('grants UpdateItem to CreateOrder only when fault injection is enabled', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const withFaults = Template.fromStack(new OrderSagaStack(app, 'WithFaults', { faultInjection: true }));
 
     withFaults.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ FAULT_INJECTION: 'enabled' }) },
     });
-    expect(actionsOf(withFaults, 'ConfirmOrderFunction')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect(actionsOf(template, 'CreateOrderFunction')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+    expect(actionsOf(withFaults, 'CreateOrderFunction')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
   });
 });
 
@@ -249,8 +266,9 @@ describe('least privilege', () => {
     ['ReleaseInventoryFunction', data('InventoryTable', 'GetItem', 'PutItem', 'UpdateItem')],
     ['ChargePaymentFunction', data('PaymentsTable', 'GetItem', 'PutItem', 'UpdateItem')],
     ['RefundPaymentFunction', data('PaymentsTable', 'GetItem', 'PutItem', 'UpdateItem')],
-    ['ConfirmOrderFunction', data('OrdersTable', 'GetItem', 'PutItem')],
-    ['CancelOrderFunction', data('OrdersTable', 'GetItem', 'PutItem')],
+    ['CreateOrderFunction', data('OrdersTable', 'GetItem', 'PutItem')],
+    ['ConfirmOrderFunction', data('OrdersTable', 'GetItem', 'PutItem', 'UpdateItem')],
+    ['CancelOrderFunction', data('OrdersTable', 'GetItem', 'PutItem', 'UpdateItem')],
   ])('%s may touch only its own table, with only the actions it uses', (fn, dataGrants) => {
     expect(grantsOf(template, fn)).toEqual([...dataGrants, ...logsOf(fn), ...xray].sort());
   });

@@ -52,7 +52,7 @@ describe('Saga', () => {
     expect(walk(definition, { Book: 'Whatever' }).path).toEqual(['Book', 'BookFailed', 'Unbook', 'Close', 'CheckCompensations', SagaErrorName.Compensated]);
   });
 
-  it('keeps each step result at its own path and passes the whole state to every function', () => {
+  it('keeps each step result at its own path and passes the saga id and the whole state to every function', () => {
     const { template } = build(({ fn }) => ({ steps: [{ name: 'Book', action: fn() }], onFailure: { name: 'Close', function: fn() } }));
     const book = stateMachineDefinition(template).States.Book;
 
@@ -60,7 +60,7 @@ describe('Saga', () => {
       Resource: expect.stringContaining('states:::lambda:invoke'),
       ResultPath: '$.results.Book',
       ResultSelector: { 'Payload.$': '$.Payload' },
-      Parameters: { 'Payload.$': '$' },
+      Parameters: { Payload: { 'sagaId.$': '$$.Execution.Id', 'state.$': '$' } },
       End: true,
     });
   });

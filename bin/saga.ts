@@ -5,6 +5,8 @@ import { runOnce, UsageError } from '../cli/run';
 import { writeFileSync } from 'node:fs';
 import { generateMockConfig } from '../cli/mock-config';
 import { serve } from '../cli/serve';
+import { runRepair, type RepairCommandOptions } from '../cli/repair-command';
+import { RepairConnectionError } from '../cli/repair';
 import { loadSynthesizedStack } from '../local/cloud-assembly';
 import { resolveLocalStack } from '../local/local-stack';
 import { MockConfigError } from '../local/mock-config';
@@ -75,6 +77,7 @@ program
   .option('--second-sagas <share>', 'share of orders (0-1) that get a second saga: UUID-named, concurrent or after the first, same or other content', share('--second-sagas'), 0)
   .option('--late <when>', "deliver a late copy of Lambda invocations: 'end' (once the execution ended) or a delay in ms", lateWhen, undefined)
   .option('--late-share <share>', 'share of invocations (0-1) that get a late copy', share('--late-share'), 1)
+  .option('--stops <share>', 'share of sagas (0-1) stopped 0-400 ms after they start; the recovery path must compensate them', share('--stops'), 0)
   .action(async (options: SoakOptions) => {
     const result = await soak(options, (message) => console.log(`▸ ${message}`));
     console.log(formatSoak(options, result));
@@ -97,6 +100,22 @@ program
   });
 
 program
+  .command('repair')
+  .description(
+    'retry the compensations that failed for good (the compensation-failures queue) of a running saga serve, or on AWS; ' +
+      'exit 0 when nothing is left failing, 1 when something still fails, 2 on a usage or connection error',
+  )
+  .option('--endpoint <url>', 'the saga serve to repair (default: http://127.0.0.1:8083)')
+  .option('--list', 'only list the messages: retry nothing, delete nothing', false)
+  .option('--json', 'print the report as one JSON object', false)
+  .option('--aws', 'repair the deployed stack with your AWS credentials (needs --queue-url)', false)
+  .option('--queue-url <url>', 'with --aws: the CompensationFailuresQueueUrl stack output')
+  .option('--region <region>', "with --aws: the stack's region (default: the queue URL's)")
+  .action(async (options: RepairCommandOptions) => {
+    process.exitCode = await runRepair(options);
+  });
+
+program
   .command('mock-config')
   .description('write a Step Functions Local MockConfigFile for the stack: a happy path and one case per step and failure kind')
   .option('-o, --out <file>', 'where to write it (default: standard output)')
@@ -109,7 +128,7 @@ program
     } else process.stdout.write(text);
   });
 
-const setupErrors = [MockConfigError, UsageError, LocalSetupError, CloudAssemblyError, UnsupportedDefinitionError, UnresolvableTemplateError];
+const setupErrors = [MockConfigError, UsageError, RepairConnectionError, LocalSetupError, CloudAssemblyError, UnsupportedDefinitionError, UnresolvableTemplateError];
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof CommanderError) {

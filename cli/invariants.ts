@@ -8,6 +8,12 @@ export interface InvariantInput {
   readonly initialStock: Readonly<Record<string, number>>;
   readonly initialCredit: Readonly<Record<string, number>>;
   readonly executions: readonly { readonly input: unknown; readonly result: ExecutionResult }[];
+  /**
+   * Executions of the recovery state machine, each for the saga (execution ARN) it compensated: those of sagas that
+   * ended without running their compensations (stopped, timed out, failed with an error no Catch handles).
+   * @default - none
+   */
+  readonly recoveries?: readonly { readonly sagaId: string; readonly result: ExecutionResult }[];
   readonly messages: readonly LocalMessage[];
 }
 
@@ -21,6 +27,8 @@ export interface InvariantReport {
     /** Executions refused because their order already had a saga. */
     readonly duplicatesRefused: number;
     readonly compensationFailures: number;
+    /** Sagas that ended without compensating (stopped, timed out, …) and were compensated by a recovery. */
+    readonly recovered: number;
   };
 }
 
@@ -42,6 +50,9 @@ const byPrefix = (items: Record<string, unknown>[], prefix: string) => items.fil
  *   is on the queue);
  * - any other saga for the order never succeeds and wrote nothing: no record names it (a second saga ends
  *   `DuplicateOrder`, or compensated with nothing to undo); a malformed order writes nothing;
+ * - a saga that ended without running its compensations (ABORTED, TIMED_OUT, or FAILED with another error) was
+ *   compensated by a recovery execution: its order is CANCELLED (unless the recovery's CancelOrder failure is on the
+ *   queue), and the recovery ended SagaRecovered, or SagaCompensationFailed with its failures on the queue;
  * - every compensation that failed for good is on the queue, once, and nothing else is.
  * Without compensation failures the first two reduce to: stock (credit) at start = now + CONFIRMED quantities (totals).
  */
@@ -125,14 +136,24 @@ export async function checkInvariants(stores: OrderStores, input: InvariantInput
   let rejectedInput = 0;
   let duplicatesRefused = 0;
   let compensationFailures = 0;
+  let recovered = 0;
   const expectedMessages = new Set<string>();
+  const recordedFailures = (result: ExecutionResult) => result.path.filter((s) => /^Record.+Failure$/.test(s)).map((s) => s.slice('Record'.length, -'Failure'.length));
+  const recoveriesOf = new Map<string, ExecutionResult[]>();
+  for (const { sagaId, result } of input.recoveries ?? []) {
+    recoveriesOf.set(sagaId, [...(recoveriesOf.get(sagaId) ?? []), result]);
+    for (const step of recordedFailures(result)) expectedMessages.add(`${sagaId}/${step}`);
+    compensationFailures += recordedFailures(result).length;
+    const ok = result.status === 'SUCCEEDED' || (result.error === 'SagaCompensationFailed' && recordedFailures(result).length > 0);
+    if (!ok) fail(`the recovery of ${sagaId} ended ${result.status} ${result.error ?? ''}`.trim());
+  }
   for (const { input: order, result } of input.executions) {
     const orderId = orderIdOf(order, result);
     const sagaId = result.executionArn;
     const label = `${orderId} (${result.name})`;
     const record = orderRecords.get(orderId);
     const owns = owners.get(orderId) === sagaId;
-    const recorded = result.path.filter((s) => /^Record.+Failure$/.test(s)).map((s) => s.slice('Record'.length, -'Failure'.length));
+    const recorded = recordedFailures(result);
     for (const step of recorded) expectedMessages.add(`${sagaId}/${step}`);
     compensationFailures += recorded.length;
     if (result.status === 'SUCCEEDED') {
@@ -156,6 +177,13 @@ export async function checkInvariants(stores: OrderStores, input: InvariantInput
       continue;
     }
     cancelled++;
+    const endedWithoutCompensating = result.status !== 'FAILED' || !['SagaCompensated', 'SagaCompensationFailed'].includes(String(result.error));
+    if (endedWithoutCompensating) {
+      recovered++;
+      if (!recoveriesOf.has(sagaId)) fail(`${label} ended ${result.status} ${result.error ?? ''} without compensating, and nothing recovered it`);
+      if (owns && record?.status !== 'CANCELLED' && !onQueue(sagaId, 'CancelOrder')) fail(`${label} was recovered but its order is ${statusOf(record)}`);
+      continue;
+    }
     const mustFail = recorded.length > 0 ? 'SagaCompensationFailed' : 'SagaCompensated';
     if (result.error !== mustFail) fail(`${label} ended ${String(result.error)}, expected ${mustFail}`);
     if (owns && record?.status !== 'CANCELLED' && !onQueue(sagaId, 'CancelOrder')) {
@@ -168,7 +196,7 @@ export async function checkInvariants(stores: OrderStores, input: InvariantInput
   for (const key of expectedMessages) if (!queued.has(key)) fail(`compensation failure ${key} is not on the queue`);
   for (const key of queued.keys()) if (!expectedMessages.has(key)) fail(`queue message ${key} matches no failed compensation`);
 
-  return { violations, counts: { executions: input.executions.length, confirmed, cancelled, rejectedInput, duplicatesRefused, compensationFailures } };
+  return { violations, counts: { executions: input.executions.length, confirmed, cancelled, rejectedInput, duplicatesRefused, compensationFailures, recovered } };
 }
 
 /** Order lines as text, field by field (a stored map's key order is not guaranteed). */

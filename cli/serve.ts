@@ -1,13 +1,15 @@
 import { startStepFunctionsServer } from '../local/sfn-api';
+import { DEFAULT_SERVE_ENDPOINT } from './repair-command';
+import { repairRoutes } from './repair-local';
 import { startSession, type Pace } from './session';
 
 /**
  * `saga serve`: the local runtime (demo catalogue and customers seeded) behind the Step Functions API on
- * 127.0.0.1, until Ctrl-C.
+ * 127.0.0.1, until Ctrl-C; beside it, the compensation-failures queue for `saga repair`.
  */
 export async function serve(options: Pace & { port: number }, print: (line: string) => void = console.log): Promise<void> {
   const session = await startSession(options, (message) => print(`▸ ${message}`), false);
-  const server = await startStepFunctionsServer(session.runtime, { port: options.port }).catch(async (err: unknown) => {
+  const server = await startStepFunctionsServer(session.runtime, { port: options.port, routes: repairRoutes(session.runtime) }).catch(async (err: unknown) => {
     await session.close();
     throw err;
   });
@@ -16,6 +18,8 @@ export async function serve(options: Pace & { port: number }, print: (line: stri
   print(`  state machine: ${arn}`);
   print(`  try: aws stepfunctions start-execution --endpoint-url ${server.endpoint} --state-machine-arn ${arn} \\`);
   print(`         --name ord-1001 --input file://examples/orders/happy-path.json`);
+  const endpoint = server.endpoint === DEFAULT_SERVE_ENDPOINT ? '' : ` --endpoint ${server.endpoint}`;
+  print(`  compensations that failed for good: npx saga repair${endpoint} --list (then without --list to retry them)`);
   await new Promise<void>((resolve) => {
     const stop = () => {
       print('stopping…');

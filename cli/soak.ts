@@ -18,6 +18,8 @@ export interface SoakOptions {
   readonly late?: 'execution-end' | number;
   /** Share of invocations that get a late copy. */
   readonly lateShare: number;
+  /** Share of sagas stopped while they run (see WorkloadOptions.stops). */
+  readonly stops: number;
 }
 
 export interface SoakResult {
@@ -26,6 +28,8 @@ export interface SoakResult {
   readonly duplicates: number;
   readonly late: LateDeliveryReport;
   readonly secondSagas: Record<string, number>;
+  readonly stops: number;
+  readonly recoveries: number;
   readonly seconds: number;
   readonly statuses: Record<string, number>;
 }
@@ -47,7 +51,7 @@ export async function soak(options: SoakOptions, onProgress: (message: string) =
   process.once('SIGINT', stop);
   try {
     await runtime.warmUp();
-    const workload = generateWorkload({ sagas: options.sagas, seed: options.seed, timeouts: options.timeouts, secondSagas: options.secondSagas });
+    const workload = generateWorkload({ sagas: options.sagas, seed: options.seed, timeouts: options.timeouts, secondSagas: options.secondSagas, stops: options.stops });
     onProgress(`starting ${options.sagas} sagas at once (seed ${options.seed})…`);
     const started = Date.now();
     const stores = orderStores(runtime);
@@ -65,6 +69,8 @@ export async function soak(options: SoakOptions, onProgress: (message: string) =
       duplicates: runtime.duplicatesDelivered,
       late: await runtime.lateDeliveries(),
       secondSagas: workload.secondSagaCounts,
+      stops: workload.stopCount,
+      recoveries: ran.recoveries?.length ?? 0,
       seconds,
       statuses,
     };
@@ -85,6 +91,7 @@ export function formatSoak(options: SoakOptions, result: SoakResult): string {
     `sagas ${options.sagas}, seed ${options.seed}, faults injected ${result.faults}, duplicates delivered ${result.duplicates}, wall time ${result.seconds.toFixed(1)} s`,
     `second sagas ${Object.values(result.secondSagas).reduce((a, b) => a + b, 0)}${formatCounts(result.secondSagas)}, refused as duplicates ${result.report.counts.duplicatesRefused}`,
     `late deliveries ${result.late.delivered}${formatCounts(result.late.outcomes)}`,
+    `stops ${result.stops}, sagas that ended without compensating ${result.report.counts.recovered}, recovery executions ${result.recoveries}`,
     ...Object.entries(result.statuses)
       .sort()
       .map(([status, n]) => `  ${status}: ${n}`),

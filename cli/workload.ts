@@ -21,6 +21,11 @@ export interface WorkloadOptions {
    * the same instant as the first or once it ended, with the same content or another. @default 0
    */
   readonly secondSagas?: number;
+  /**
+   * Share of sagas (0 to 1) stopped (`StopExecution`) 0-400 ms after they start, wherever they are then; the
+   * recovery path must compensate them. @default 0
+   */
+  readonly stops?: number;
 }
 
 /** A second saga for an order that already has one: when it starts, and whether its content is the first's. */
@@ -37,6 +42,8 @@ export interface WorkloadOrder {
   readonly name: string;
   readonly input: PlaceOrder;
   readonly second?: SecondSaga;
+  /** Stop the first saga this many milliseconds after it started. */
+  readonly stopAfterMs?: number;
 }
 
 /** A generated workload: a catalogue and customers with scarce stock and credit, and the orders to place. */
@@ -48,6 +55,8 @@ export interface Workload {
   readonly faultCounts: Record<string, number>;
   /** Second sagas, by `when/content`. */
   readonly secondSagaCounts: Record<string, number>;
+  /** Sagas to be stopped. */
+  readonly stopCount: number;
 }
 
 const forwardSteps = ['CreateOrder', 'ReserveInventory', 'ChargePayment', 'ConfirmOrder'] as const;
@@ -109,6 +118,10 @@ export function generateWorkload(options: WorkloadOptions): Workload {
       customer: fc.noBias(fc.integer({ min: 0, max: customerCount - 1 })),
       sku: fc.noBias(fc.integer({ min: 0, max: skuCount - 1 })),
     }),
+    stop: fc.record({
+      picked: fc.noBias(fc.integer({ min: 0, max: 999 })).map((x) => x < (options.stops ?? 0) * 1000),
+      afterMs: fc.noBias(fc.integer({ min: 0, max: 400 })),
+    }),
   });
   const faultCounts: Record<string, number> = {};
   const secondSagaCounts: Record<string, number> = {};
@@ -133,9 +146,9 @@ export function generateWorkload(options: WorkloadOptions): Workload {
       const other: PlaceOrder = { orderId, customerId: customers[o.second.customer].customerId, items: [{ sku: catalogue[o.second.sku].sku, quantity: 1 }] };
       second = { name: o.second.name, when, content, input: content === 'same' ? input : other };
     }
-    return { name: o.consoleName ?? orderId, input, second };
+    return { name: o.consoleName ?? orderId, input, second, ...(o.stop.picked ? { stopAfterMs: o.stop.afterMs } : {}) };
   });
-  return { catalogue, customers, orders, faultCounts, secondSagaCounts };
+  return { catalogue, customers, orders, faultCounts, secondSagaCounts, stopCount: orders.filter((o) => o.stopAfterMs !== undefined).length };
 }
 
 /** Seeds the workload's catalogue and customers, starts every saga at once, and waits for all of them. */
@@ -151,22 +164,32 @@ export async function runWorkload(
   const before = runtime.queues.peek(queueUrl).length;
   let done = 0;
   const total = workload.orders.length + workload.orders.filter((o) => o.second).length;
-  const run = async (name: string, input: PlaceOrder) => {
-    const result = await runtime.startExecution({ name, input }).result;
+  const run = async (name: string, input: PlaceOrder, stopAfterMs?: number) => {
+    const execution = runtime.startExecution({ name, input });
+    const timer = stopAfterMs === undefined ? undefined : setTimeout(() => execution.stop('Workload.Stopped', 'stopped by the workload'), stopAfterMs);
+    const result = await execution.result;
+    clearTimeout(timer);
     done++;
     return { input, result };
   };
-  const started = workload.orders.flatMap(({ name, input, second }) => {
-    const first = run(name, input);
+  const started = workload.orders.flatMap(({ name, input, second, stopAfterMs }) => {
+    const first = run(name, input, stopAfterMs);
     if (!second) return [first];
     // A second saga for the same order: at the same instant, or once the first has ended.
     return [first, second.when === 'concurrent' ? run(second.name, second.input) : first.then(() => run(second.name, second.input))];
   });
   const timer = onProgress ? setInterval(() => onProgress(done, total), 5_000) : undefined;
   const executions = await Promise.all(started).finally(() => clearInterval(timer));
-  // Late copies of invocations may still be in flight: the stores are checked once they have all landed.
-  await runtime.lateDeliveries();
+  // Recoveries of stopped sagas and late copies of invocations may still be in flight: the stores are checked once
+  // everything has landed.
+  await runtime.settled();
+  const main = runtime.stateMachine().arn;
+  const recoveries = runtime
+    .listExecutions()
+    .filter((e) => e.stateMachineArn !== main)
+    .map((e) => ({ sagaId: String((e.input as { detail?: { executionArn?: unknown } }).detail?.executionArn), execution: e }));
   return {
+    recoveries: await Promise.all(recoveries.map(async ({ sagaId, execution }) => ({ sagaId, result: await execution.result }))),
     initialStock: Object.fromEntries(workload.catalogue.map((c) => [c.sku, c.stock])),
     initialCredit: Object.fromEntries(workload.customers.map((c) => [c.customerId, c.credit])),
     executions,

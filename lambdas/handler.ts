@@ -59,7 +59,8 @@ export function makeHandler<S extends z.ZodType<SagaInput>, R>(options: HandlerO
       const request = sagaRequest.safeParse(event);
       // A request without a saga id is a wiring mistake of the state machine, not a bad order.
       if (!request.success) throw new ConfigurationError(`the saga's functions take { sagaId, state }: ${describeIssues(request.error)}`);
-      const input = parseInput(options.schema, request.data.state);
+      const { state: given, failure } = request.data;
+      const input = parseInput(options.schema, failure && isRecord(given) ? { ...given, failure } : given);
       await injectFault({
         step: options.step,
         sagaId: request.data.sagaId,

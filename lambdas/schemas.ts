@@ -72,6 +72,8 @@ export type PlaceOrder = z.infer<typeof placeOrder>;
 export const sagaRequest = z.object({
   sagaId: z.string({ error: 'sagaId is required: the saga passes its execution ARN' }).min(1).max(2_048),
   state: z.unknown(),
+  /** The failure being compensated, when it is not in the state (a recovery compensates the saga's input). */
+  failure: z.lazy(() => failure).optional(),
 });
 export type SagaRequest = z.infer<typeof sagaRequest>;
 

@@ -1,36 +1,16 @@
-import { CfnResource, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { functionTimeout, worstCase } from './saga-budget';
+import { acknowledgeStateMachineGrants, compensationTask, DefaultCompensationRetry, SagaPaths, type SagaCompensation } from './saga-compensation';
+import { LambdaServiceErrors, SagaErrorName } from './saga-errors';
+import { SagaRecovery } from './saga-recovery';
 
-/** The error names the saga's terminal states end an execution with. */
-export const SagaErrorName = {
-  /** A step failed and every compensation ran: the effects of the saga were undone. */
-  Compensated: 'SagaCompensated',
-  /** A step failed and at least one compensation failed for good; it is on the compensation-failures queue. */
-  CompensationFailed: 'SagaCompensationFailed',
-} as const;
-
-/** Lambda's own errors that are worth retrying: the service, not the function, failed. */
-export const LambdaServiceErrors = [
-  'Lambda.ServiceException',
-  'Lambda.AWSLambdaException',
-  'Lambda.SdkClientException',
-  'Lambda.TooManyRequestsException',
-] as const;
-
-/** A function that undoes (or closes) a step, and the state name it runs under. */
-export interface SagaCompensation {
-  /** State name, verb + noun (`ReleaseInventory`). */
-  readonly name: string;
-  /**
-   * The function to invoke. It receives `{ sagaId, state }` (see {@link Saga}), must be idempotent, and must touch
-   * only records owned by `sagaId`.
-   */
-  readonly function: lambda.IFunction;
-}
+export { LambdaServiceErrors, SagaErrorName, SagaOutcome } from './saga-errors';
+export type { SagaCompensation } from './saga-compensation';
 
 /** One forward step of a saga. */
 export interface SagaStep {
@@ -71,7 +51,9 @@ export interface SagaProps {
   readonly steps: readonly SagaStep[];
   /**
    * Runs at the end of every failure path, after the compensations (for example CancelOrder). It sees the
-   * failure at `$.failure` (`step`, `error`, `cause`).
+   * failure at `$.failure` (`step`, `error`, `cause`). It closes the saga's ledger, and must answer
+   * `{ "outcome": "not-owned" }` (`SagaOutcome.NotOwned`) when the ledger belongs to another saga: a recovery runs
+   * it first and stops there in that case.
    */
   readonly onFailure: SagaCompensation;
   /**
@@ -106,10 +88,19 @@ export interface SagaProps {
   /** @default true */
   readonly tracingEnabled?: boolean;
   /**
-   * Maximum time of one execution.
-   * @default - no execution timeout
+   * Maximum time of one execution. A stuck execution then ends TIMED_OUT, and the recovery path compensates it.
+   * @default - the saga's worst case, from its own figures: every forward step's attempts (each at its Task timeout,
+   * or its function's timeout) and retry waits, then every compensation's attempts and waits, plus 10 %
+   * (see {@link Saga.timeoutBudget})
    */
   readonly timeout?: Duration;
+  /**
+   * Compensate executions that end without running the saga's compensations (stopped, timed out, or failed with an
+   * error no Catch handles) with a compensation-only state machine, started by an EventBridge rule on the saga's
+   * status-change events (see {@link SagaRecovery}).
+   * @default true
+   */
+  readonly recovery?: boolean;
 }
 
 const STATE_NAME = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
@@ -147,10 +138,28 @@ const STATE_NAME = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
 export class Saga extends Construct {
   /** The state machine that runs the saga. */
   public readonly stateMachine: sfn.StateMachine;
+  /** The recovery path: the compensation-only state machine and the rule that starts it (unless `recovery: false`). */
+  public readonly recovery?: SagaRecovery;
+  /** The saga's execution timeout. */
+  public readonly timeout: Duration;
+
+  /**
+   * The worst case of one execution, from the saga's own figures: every forward step's attempts, each at its Task
+   * timeout (or its function's timeout), and the waits between them; then every compensation's attempts and waits
+   * (compensations have no Task timeout: their function's); plus 10 %, rounded up to the minute.
+   */
+  static timeoutBudget(props: SagaProps): Duration {
+    const compensationRetry = props.compensationRetry ?? DefaultCompensationRetry;
+    const forward = props.steps.reduce((sum, step) => sum + worstCase(step.timeout ?? functionTimeout(step.action), step.retry ?? defaultStepRetry([])), 0);
+    const compensations = [...props.steps.flatMap((s) => (s.compensation ? [s.compensation] : [])), props.onFailure];
+    const backward = compensations.reduce((sum, c) => sum + worstCase(functionTimeout(c.function), compensationRetry), 0);
+    return Duration.minutes(Math.ceil(((forward + backward) * 1.1) / 60));
+  }
 
   constructor(scope: Construct, id: string, props: SagaProps) {
     super(scope, id);
     validate(props);
+    this.timeout = props.timeout ?? Saga.timeoutBudget(props);
 
     const failed = new sfn.Fail(this, SagaErrorName.Compensated, {
       error: SagaErrorName.Compensated,
@@ -164,49 +173,9 @@ export class Saga extends Construct {
       .when(sfn.Condition.isPresent('$.compensationError'), compensationFailed)
       .otherwise(failed);
 
-    const compensationRetry: sfn.RetryProps = props.compensationRetry ?? {
-      errors: [sfn.Errors.ALL],
-      interval: Duration.seconds(2),
-      backoffRate: 2,
-      maxAttempts: 8,
-      maxDelay: Duration.seconds(30),
-      jitterStrategy: sfn.JitterType.FULL,
-    };
-    const compensate = (compensation: SagaCompensation, next: sfn.IChainable): sfn.State => {
-      const task = new tasks.LambdaInvoke(this, compensation.name, {
-        lambdaFunction: compensation.function,
-        payload: sagaPayload(),
-        resultPath: sfn.JsonPath.DISCARD,
-        retryOnServiceExceptions: false,
-      });
-      const record = new tasks.SqsSendMessage(this, `Record${compensation.name}Failure`, {
-        queue: props.compensationFailureQueue,
-        messageBody: sfn.TaskInput.fromObject({
-          sagaId: sfn.JsonPath.executionId,
-          executionArn: sfn.JsonPath.executionId,
-          step: compensation.name,
-          error: sfn.JsonPath.stringAt('$.compensationError.Error'),
-          cause: sfn.JsonPath.stringAt('$.compensationError.Cause'),
-          input: sfn.JsonPath.objectAt('$'),
-        }),
-        resultPath: sfn.JsonPath.DISCARD,
-      });
-      record.addRetry({
-        errors: [sfn.Errors.ALL],
-        interval: Duration.seconds(1),
-        backoffRate: 2,
-        maxAttempts: 5,
-        jitterStrategy: sfn.JitterType.FULL,
-      });
-      // Even when the record cannot be written, the remaining compensations still run and the saga ends
-      // SagaCompensationFailed: the failure stays visible in the execution's history and metrics.
-      record.addCatch(next, { errors: [sfn.Errors.ALL], resultPath: '$.recordError' });
-      record.next(next);
-      task.addRetry(compensationRetry);
-      task.addCatch(record, { errors: [sfn.Errors.ALL], resultPath: '$.compensationError' });
-      task.next(next);
-      return task;
-    };
+    const compensationRetry = props.compensationRetry ?? DefaultCompensationRetry;
+    const compensate = (compensation: SagaCompensation, next: sfn.IChainable): sfn.State =>
+      compensationTask(this, compensation, next, { queue: props.compensationFailureQueue, retry: compensationRetry, paths: SagaPaths });
 
     // unwindFrom[i + 1] is where compensation starts when steps 0..i may have committed; unwindFrom[0] is the
     // failure step alone.
@@ -226,7 +195,7 @@ export class Saga extends Construct {
         resultPath: '$.failure',
       }).next(next);
 
-    const transientErrors = [...LambdaServiceErrors, ...(props.transientErrors ?? [])];
+    const transientErrors = props.transientErrors ?? [];
     // The input may not even be an object, so the error replaces the state instead of being added to it.
     const inputRejected = new sfn.Fail(this, 'InputRejected', {
       errorPath: '$.Error',
@@ -242,16 +211,7 @@ export class Saga extends Construct {
         retryOnServiceExceptions: false,
         taskTimeout: step.timeout ? sfn.Timeout.duration(step.timeout) : undefined,
       });
-      task.addRetry(
-        step.retry ?? {
-          errors: transientErrors,
-          interval: Duration.seconds(1),
-          backoffRate: 2,
-          maxAttempts: 3,
-          maxDelay: Duration.seconds(10),
-          jitterStrategy: sfn.JitterType.FULL,
-        },
-      );
+      task.addRetry(step.retry ?? defaultStepRetry(transientErrors));
       if (i === 0 && props.inputErrors && props.inputErrors.length > 0) {
         // No ResultPath: a Catcher's default, '$', replaces the state with the error output.
         task.addCatch(inputRejected, { errors: [...props.inputErrors] });
@@ -276,24 +236,39 @@ export class Saga extends Construct {
       stateMachineName: props.stateMachineName,
       logs: props.logs,
       tracingEnabled: props.tracingEnabled ?? true,
-      timeout: props.timeout,
+      timeout: this.timeout,
     });
 
-    const role = this.stateMachine.role;
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray tracing and CloudWatch Logs delivery for the state machine have no resource-level permissions.',
-    });
-    const functions = [...props.steps.flatMap((s) => [s.action, s.compensation?.function]), props.onFailure.function];
-    for (const fn of functions) {
-      const cfn = fn?.node.defaultChild;
-      if (!(cfn instanceof CfnResource)) continue;
-      Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${Stack.of(cfn).getLogicalId(cfn)}.Arn>:*]`,
-        reason: 'Invoking the versions and aliases of this one function (the `:*` qualifier); no other function.',
+    if (props.recovery ?? true) {
+      this.recovery = new SagaRecovery(this, 'Recovery', {
+        sagaStateMachine: this.stateMachine,
+        failureStep: props.onFailure,
+        compensations: props.steps.flatMap((s) => (s.compensation ? [s.compensation] : [])).reverse(),
+        compensationFailureQueue: props.compensationFailureQueue,
+        compensationRetry,
+        terminalErrors: [...Object.values(SagaErrorName), ...(props.inputErrors ?? [])],
+        inputErrors: props.inputErrors ?? [],
+        logs: props.logs,
+        tracingEnabled: props.tracingEnabled,
+        timeout: this.timeout,
       });
     }
+
+    const functions = [...props.steps.flatMap((s) => [s.action, s.compensation?.function]), props.onFailure.function];
+    acknowledgeStateMachineGrants(this.stateMachine, functions);
   }
+}
+
+/** Forward steps retry Lambda's service errors and the given transient errors: 3 times from 1 s, doubling, at most 10 s apart. */
+function defaultStepRetry(transientErrors: readonly string[]): sfn.RetryProps {
+  return {
+    errors: [...LambdaServiceErrors, ...transientErrors],
+    interval: Duration.seconds(1),
+    backoffRate: 2,
+    maxAttempts: 3,
+    maxDelay: Duration.seconds(10),
+    jitterStrategy: sfn.JitterType.FULL,
+  };
 }
 
 /** What every function of the saga is invoked with: the saga's id (its execution ARN) and its state. */

@@ -2,11 +2,14 @@ import './polyfills';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { randomUUID } from 'node:crypto';
 import { assertSupported } from './asl-support';
-import { loadSynthesizedStack, type LoadStackOptions } from './cloud-assembly';
+import { loadSynthesizedStack, type CfnResource, type LoadStackOptions } from './cloud-assembly';
 import { createTables, dynamoDbEnvironment, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
 import { buildHistory, type HistoryEvent, type InterpreterEvent, type TaskCall } from './history';
 import { LambdaInvocationFailure, LambdaPool } from './lambda-pool';
 import { LateDeliveries, type LateDeliveryOptions, type LateDeliveryReport } from './late-delivery';
+import { LocalEventBus, type TargetFailure } from './event-bus';
+import { localNamesFromStack, resolveEventRules } from './event-rules';
+import { executionStatusChangeEvent, type ExecutionEventStatus } from './execution-status-event';
 import { LocalQueues } from './local-queues';
 import { resolveLocalStack, type LocalStack, type LocalStateMachine } from './local-stack';
 import { responseFor, testCaseMocks, type MockConfig } from './mock-config';
@@ -39,6 +42,14 @@ export interface LocalRuntimeOptions extends LoadStackOptions {
    * @default - no late copies
    */
   readonly deliverLate?: LateDeliveryOptions;
+  /**
+   * Replaces the execution timeout (`TimeoutSeconds` at the top of its definition) of the stack's default state
+   * machine (see `stateMachine()`), to test what happens when an execution times out.
+   * @default - as the definition says, times `timeoutScale`
+   */
+  readonly executionTimeoutSeconds?: number;
+  /** Told of every EventBridge target that failed for good. @default - nothing */
+  readonly onEventTargetError?: (failure: TargetFailure) => void;
   /**
    * Step Functions Local's mock configuration: an execution started on `<state machine ARN>#<TestCase>` gets the
    * test case's mocked responses for its mocked states; other states run for real. @default - none
@@ -124,6 +135,11 @@ interface LocalTask {
 export class LocalRuntime {
   private readonly executions = new Map<string, LocalExecution>();
   private readonly late: LateDeliveries | undefined;
+  /**
+   * The default event bus: every execution's "Step Functions Execution Status Change" events go on it, and the
+   * stack's rules start their targets (a saga's recovery state machine, for one).
+   */
+  readonly events: LocalEventBus;
   private readonly machines = new Map<string, { spec: LocalStateMachine; machine: StateMachine; tasks: Record<string, LocalTask> }>();
   private closed = false;
 
@@ -137,11 +153,31 @@ export class LocalRuntime {
     private readonly pool: LambdaPool,
     private readonly db: DynamoDbLocal | undefined,
     private readonly options: LocalRuntimeOptions,
+    resources: Readonly<Record<string, CfnResource>>,
   ) {
     this.late = options.deliverLate ? new LateDeliveries(options.deliverLate) : undefined;
+    const served = new Set([...stack.stateMachines, ...stack.functions, ...stack.queues].map((r) => r.arn));
+    this.events = new LocalEventBus({
+      rules: resolveEventRules(resources, { names: localNamesFromStack(stack, resources), targetExists: (arn) => served.has(arn) }),
+      region: stack.region,
+      account: stack.accountId,
+      retryDelayMs: options.retryDelayMs ?? 100,
+      onTargetError: options.onEventTargetError,
+      dispatcher: {
+        // EventBridge counts a delivery once the execution has started, not when it ends.
+        startExecution: (arn, input) => Promise.resolve(this.startExecution({ stateMachine: arn, input }).executionArn),
+        invokeFunction: (arn, payload) => {
+          // An asynchronous invocation: accepted at once; its outcome is the function's business.
+          void this.pool.invoke(arn, payload).catch(() => undefined);
+          return Promise.resolve({ StatusCode: 202 });
+        },
+        sendMessage: (arn, body, delivery) => Promise.resolve(this.queues.send(arn, body, delivery.messageAttributes)),
+      },
+    });
+    const main = stack.stateMachines.length === 1 ? stack.stateMachines[0].arn : stack.outputs.StateMachineArn;
     for (const spec of stack.stateMachines) {
       const tasks: Record<string, LocalTask> = {};
-      const definition = scaleTimeouts(spec.definition, options.timeoutScale ?? 1);
+      const definition = scaleTimeouts(spec.definition, options.timeoutScale ?? 1, spec.arn === main ? options.executionTimeoutSeconds : undefined);
       collectTasks(definition, (name, state) => (tasks[name] = { resource: String(state.Resource), handler: this.taskHandler(name, state) }));
       // Validate the definition as written, then run the copy with scaled timeouts.
       new StateMachine(spec.definition as never, { validationOptions: { checkPaths: true, checkArn: true } });
@@ -159,7 +195,8 @@ export class LocalRuntime {
     if (dbStart) options.onProgress?.('starting DynamoDB Local…');
     let db: DynamoDbLocal | undefined;
     try {
-      const stack = resolveLocalStack(await loadSynthesizedStack(options), region);
+      const synthesized = await loadSynthesizedStack(options);
+      const stack = resolveLocalStack(synthesized, region);
       const served = (resource: string) => taskKind(resource) !== undefined;
       for (const machine of stack.stateMachines) assertSupported(machine.definition, served, machine.name);
       db = await dbStart;
@@ -173,7 +210,7 @@ export class LocalRuntime {
         onLog: options.onFunctionLog,
         deliverTwice: options.deliverTwice,
       });
-      return new LocalRuntime(stack, new LocalQueues(stack.queues), endpoint, pool, db, options);
+      return new LocalRuntime(stack, new LocalQueues(stack.queues), endpoint, pool, db, options, synthesized.template.Resources);
     } catch (err: unknown) {
       await (db ?? (await dbStart?.catch(() => undefined)))?.stop();
       throw err;
@@ -185,10 +222,14 @@ export class LocalRuntime {
     await Promise.all(this.stack.functions.map((f) => this.pool.warm(f.name)));
   }
 
-  /** The state machine an ARN or name refers to; the only one when omitted. */
+  /**
+   * The state machine an ARN or name refers to. When omitted: the only one, or else the one the stack's
+   * `StateMachineArn` output names (a saga's own, beside its recovery state machine).
+   */
   stateMachine(arnOrName?: string): LocalStateMachine {
     const all = [...this.machines.values()].map((m) => m.spec);
-    const found = arnOrName === undefined ? (all.length === 1 ? all[0] : undefined) : all.find((m) => m.arn === arnOrName || m.name === arnOrName);
+    const main = all.length === 1 ? all[0] : all.find((m) => m.arn === this.stack.outputs.StateMachineArn);
+    const found = arnOrName === undefined ? main : all.find((m) => m.arn === arnOrName || m.name === arnOrName);
     if (!found) {
       throw new StepFunctionsApiError(
         'StateMachineDoesNotExist',
@@ -248,6 +289,23 @@ export class LocalRuntime {
     return this.pool.duplicates;
   }
 
+  /**
+   * Resolves once nothing is in flight: every execution has ended, every event has been delivered to its rules'
+   * targets (which may start more executions), and every late copy of an invocation has landed.
+   */
+  async settled(): Promise<void> {
+    for (;;) {
+      const running = [...this.executions.values()].filter((e) => e.status === 'RUNNING');
+      if (running.length > 0) {
+        await Promise.all(running.map((e) => e.result));
+        continue;
+      }
+      await this.events.settled();
+      await this.late?.settled();
+      if ([...this.executions.values()].every((e) => e.status !== 'RUNNING')) return;
+    }
+  }
+
   /** Waits for every late copy scheduled so far (with `deliverLate`), then tells what they did. */
   async lateDeliveries(): Promise<LateDeliveryReport> {
     await this.late?.settled();
@@ -304,6 +362,7 @@ export class LocalRuntime {
     const retryIntervalOverrides =
       this.options.retryDelayMs === undefined ? undefined : Object.fromEntries(Object.keys(tasks).map((s) => [s, this.options.retryDelayMs!]));
     const startDate = new Date();
+    this.emitStatusChange({ executionArn, stateMachineArn: spec.arn, name, status: 'RUNNING', startDate, input });
     const running = machine.run(input as never, {
       overrides: {
         taskResourceLocalHandlers: Object.fromEntries(
@@ -351,6 +410,7 @@ export class LocalRuntime {
       const summary = buildHistory(await eventsPromise, calls, roleArn);
       status = final;
       endExecution();
+      this.emitStatusChange({ executionArn, stateMachineArn: spec.arn, name, status: final, startDate, stopDate: new Date(), input, output, error, cause });
       return {
         executionArn,
         stateMachineArn: spec.arn,
@@ -385,6 +445,41 @@ export class LocalRuntime {
     };
   }
 
+  /** Puts an execution's "Step Functions Execution Status Change" event on the default bus, as Step Functions does. */
+  private emitStatusChange(change: {
+    executionArn: string;
+    stateMachineArn: string;
+    name: string;
+    status: ExecutionEventStatus;
+    startDate: Date;
+    stopDate?: Date;
+    input: unknown;
+    output?: unknown;
+    error?: string;
+    cause?: string;
+  }): void {
+    if (this.closed) return;
+    const { output, ...rest } = change;
+    this.events.put(
+      executionStatusChangeEvent({ ...rest, ...(change.status === 'SUCCEEDED' ? { output } : {}) }, { region: this.stack.region, account: this.stack.accountId }),
+    );
+  }
+
+  /** `DescribeExecution`, as the `aws-sdk:sfn:describeExecution` integration answers it. */
+  private describeExecution(executionArn: string): Record<string, unknown> {
+    const execution = this.executions.get(executionArn);
+    if (!execution) throw namedError('Sfn.ExecutionDoesNotExistException', `Execution Does Not Exist: '${executionArn}'`);
+    return {
+      ExecutionArn: execution.executionArn,
+      StateMachineArn: execution.stateMachineArn,
+      Name: execution.name,
+      Status: execution.status,
+      StartDate: execution.startDate.toISOString(),
+      Input: JSON.stringify(execution.input),
+      InputDetails: { Included: true },
+    };
+  }
+
   private taskHandler(state: string, definition: Record<string, unknown>): TaskHandler {
     const resource = String(definition.Resource);
     const kind = taskKind(resource);
@@ -405,6 +500,12 @@ export class LocalRuntime {
         };
       case 'lambda-arn':
         return (input) => this.pool.invoke(resource, input);
+      case 'sfn:describeExecution':
+        return (input) => {
+          const { ExecutionArn } = (input ?? {}) as { ExecutionArn?: unknown };
+          if (typeof ExecutionArn !== 'string') throw namedError('Sfn.ValidationException', `state ${state}: describeExecution needs an ExecutionArn`);
+          return Promise.resolve(this.describeExecution(ExecutionArn));
+        };
       case 'sqs:sendMessage':
         return (input) => {
           const { QueueUrl, MessageBody } = (input ?? {}) as { QueueUrl?: string; MessageBody?: unknown };
@@ -423,7 +524,8 @@ function namedError(name: string, message: string): Error {
 }
 
 /** What kind of local implementation a Task resource has, if any. */
-function taskKind(resource: string): 'lambda:invoke' | 'lambda-arn' | 'sqs:sendMessage' | undefined {
+function taskKind(resource: string): 'lambda:invoke' | 'lambda-arn' | 'sqs:sendMessage' | 'sfn:describeExecution' | undefined {
+  if (/^arn:aws[a-z-]*:states:::aws-sdk:sfn:describeExecution$/.test(resource)) return 'sfn:describeExecution';
   if (/^arn:aws[a-z-]*:states:::lambda:invoke$/.test(resource)) return 'lambda:invoke';
   if (/^arn:aws[a-z-]*:lambda:[^:]+:[^:]+:function:/.test(resource)) return 'lambda-arn';
   if (/^arn:aws[a-z-]*:states:::sqs:sendMessage$/.test(resource)) return 'sqs:sendMessage';
@@ -460,12 +562,20 @@ function collectTasks(definition: Record<string, unknown>, visit: (name: string,
   }
 }
 
-/** A copy of the definition with every Task `TimeoutSeconds` multiplied by `scale`. */
-function scaleTimeouts(definition: Record<string, unknown>, scale: number): Record<string, unknown> {
+/**
+ * A copy of the definition with every Task `TimeoutSeconds` multiplied by `scale`, and the execution's timeout
+ * multiplied too, or replaced by `executionTimeoutSeconds`.
+ */
+function scaleTimeouts(definition: Record<string, unknown>, scale: number, executionTimeoutSeconds?: number): Record<string, unknown> {
   // A JSON round trip, not structuredClone: the interpreter tells plain objects by their prototype, and
   // structuredClone builds them in the main realm even when this code runs inside a test sandbox.
   const copy = JSON.parse(JSON.stringify(definition)) as Record<string, unknown>;
-  if (scale === 1) return copy;
+  if (scale !== 1) scaleTaskTimeouts(copy, scale);
+  if (executionTimeoutSeconds !== undefined) copy.TimeoutSeconds = executionTimeoutSeconds;
+  return copy;
+}
+
+function scaleTaskTimeouts(copy: Record<string, unknown>, scale: number): void {
   const visit = (d: Record<string, unknown>) => {
     for (const state of Object.values((d.States ?? {}) as Record<string, Record<string, unknown>>)) {
       if (typeof state.TimeoutSeconds === 'number') state.TimeoutSeconds = state.TimeoutSeconds * scale;
@@ -475,5 +585,4 @@ function scaleTimeouts(definition: Record<string, unknown>, scale: number): Reco
   };
   visit(copy);
   if (typeof copy.TimeoutSeconds === 'number') copy.TimeoutSeconds = copy.TimeoutSeconds * scale;
-  return copy;
 }

@@ -217,9 +217,68 @@ function send(res: ServerResponse, status: number, body: unknown, errorCode?: st
   res.end(text);
 }
 
-async function handle(ops: Record<string, Operation>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/**
+ * A route served beside the Step Functions API, by method and path (the API itself is routed by `X-Amz-Target`):
+ * for a command-line tool that needs the server's runtime. It answers JSON.
+ */
+export interface ExtraRoute {
+  readonly method: 'GET' | 'POST';
+  /** The path, exactly (`/saga/repair`). */
+  readonly path: string;
+  /** Answers the request's JSON body (`undefined` when empty) with what to send back as JSON. */
+  handle(body: unknown): unknown;
+}
+
+/** An error answered by an extra route: HTTP status and a JSON `{ error, message }`. */
+class RouteError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RouteError';
+  }
+}
+
+const LOOPBACK_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/;
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/**
+ * Serves an extra route. The server listens on the loopback interface only; a request must also name a loopback
+ * host (a web page cannot reach it through DNS rebinding) and a POST must send JSON (a cross-site form or
+ * `no-cors` fetch cannot, without a CORS preflight this server never grants).
+ */
+async function handleRoute(route: ExtraRoute, req: IncomingMessage, text: string, res: ServerResponse): Promise<void> {
+  try {
+    if (!LOOPBACK_HOST.test(req.headers.host ?? '')) throw new RouteError(403, 'Forbidden', `Host ${req.headers.host ?? '(none)'} is not a loopback address`);
+    let body: unknown;
+    if (req.method === 'POST') {
+      if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) throw new RouteError(415, 'UnsupportedMediaType', 'send Content-Type: application/json');
+      try {
+        body = text.trim() === '' ? undefined : (JSON.parse(text) as unknown);
+      } catch (err: unknown) {
+        throw new RouteError(400, 'SerializationException', `Malformed request body: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    sendJson(res, 200, await route.handle(body));
+  } catch (err: unknown) {
+    if (err instanceof RouteError) sendJson(res, err.status, { error: err.code, message: err.message });
+    else sendJson(res, 500, { error: err instanceof Error ? err.name : 'Error', message: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+async function handle(ops: Record<string, Operation>, routes: readonly ExtraRoute[], req: IncomingMessage, res: ServerResponse): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
+  const path = (req.url ?? '/').split('?')[0];
+  const route = routes.find((r) => r.path === path && r.method === req.method);
+  if (route) return handleRoute(route, req, Buffer.concat(chunks).toString('utf8'), res);
   try {
     if (req.method !== 'POST') throw new ApiError('UnknownOperationException', `${req.method ?? ''} is not supported; send POST with X-Amz-Target`, 404);
     const target = String(req.headers['x-amz-target'] ?? '');
@@ -241,10 +300,27 @@ async function handle(ops: Record<string, Operation>, req: IncomingMessage, res:
   }
 }
 
-/** Serves the Step Functions API for a runtime's state machines on the loopback interface only. */
-export async function startStepFunctionsServer(runtime: LocalRuntime, options: { port?: number } = {}): Promise<StepFunctionsServer> {
+/** Options of {@link startStepFunctionsServer}. */
+export interface StepFunctionsServerOptions {
+  /** 0 picks a free port. @default 8083 */
+  readonly port?: number;
+  /** Routes served beside the API, by method and path (see {@link ExtraRoute}). @default - none */
+  readonly routes?: readonly ExtraRoute[];
+}
+
+/**
+ * Serves the Step Functions API for a runtime's state machines on the loopback interface only, and any extra
+ * routes given.
+ *
+ * @example
+ * const server = await startStepFunctionsServer(runtime, { port: 0 });
+ * // aws stepfunctions list-state-machines --endpoint-url ${server.endpoint}
+ * await server.close();
+ */
+export async function startStepFunctionsServer(runtime: LocalRuntime, options: StepFunctionsServerOptions = {}): Promise<StepFunctionsServer> {
   const ops = operations(runtime);
-  const server: Server = createServer((req, res) => void handle(ops, req, res));
+  const routes = options.routes ?? [];
+  const server: Server = createServer((req, res) => void handle(ops, routes, req, res));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 8083, '127.0.0.1', () => resolve());

@@ -10,7 +10,8 @@ export interface AslState {
   ResultPath?: string | null;
   Retry?: { ErrorEquals: string[]; MaxAttempts?: number; IntervalSeconds?: number; BackoffRate?: number; JitterStrategy?: string }[];
   Catch?: { ErrorEquals: string[]; Next: string; ResultPath?: string }[];
-  Choices?: { Variable: string; IsPresent?: boolean; Next: string }[];
+  Choices?: { Variable?: string; IsPresent?: boolean; Next: string; And?: unknown[] }[];
+  ResultSelector?: Record<string, unknown>;
   Default?: string;
   Error?: string;
   Cause?: string;
@@ -24,10 +25,15 @@ export interface AslDefinition {
   States: Record<string, AslState>;
 }
 
-/** The state machine's definition from a synthesized template, with CloudFormation tokens flattened to strings. */
-export function stateMachineDefinition(template: Template): AslDefinition {
+/**
+ * A state machine's definition from a synthesized template, with CloudFormation tokens flattened to strings: the
+ * first one, or the first whose logical id starts with `logicalIdPrefix`.
+ */
+export function stateMachineDefinition(template: Template, logicalIdPrefix = ''): AslDefinition {
   const machines = template.findResources('AWS::StepFunctions::StateMachine');
-  const [machine] = Object.values(machines) as { Properties: { DefinitionString: unknown } }[];
+  const [machine] = Object.entries(machines)
+    .filter(([id]) => id.startsWith(logicalIdPrefix))
+    .map(([, m]) => m) as { Properties: { DefinitionString: unknown } }[];
   const body = machine.Properties.DefinitionString;
   const text =
     typeof body === 'string'
@@ -66,7 +72,7 @@ export function walk(definition: AslDefinition, outcomes: Outcomes): Walk {
     if (state.Type === 'Fail') return { path, error: state.Error ?? `(from ${state.ErrorPath})` };
     if (state.Type === 'Succeed') return { path };
     if (state.Type === 'Choice') {
-      const choice = state.Choices?.find((c) => c.IsPresent !== undefined && written.has(c.Variable) === c.IsPresent);
+      const choice = state.Choices?.find((c) => c.IsPresent !== undefined && c.Variable !== undefined && written.has(c.Variable) === c.IsPresent);
       name = choice?.Next ?? state.Default;
       continue;
     }

@@ -1,0 +1,130 @@
+import { CfnResource, Duration, Stack, Validations } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+
+/** A function that undoes (or closes) a step, and the state name it runs under. */
+export interface SagaCompensation {
+  /** State name, verb + noun (`ReleaseInventory`). */
+  readonly name: string;
+  /**
+   * The function to invoke. It receives `{ sagaId, state, failure? }` (see `Saga`), must be idempotent, and must
+   * touch only records owned by `sagaId`.
+   */
+  readonly function: lambda.IFunction;
+}
+
+/** The default retry of compensations: they must eventually succeed, so they retry every error for minutes. */
+export const DefaultCompensationRetry: sfn.RetryProps = {
+  errors: [sfn.Errors.ALL],
+  interval: Duration.seconds(2),
+  backoffRate: 2,
+  maxAttempts: 8,
+  maxDelay: Duration.seconds(30),
+  jitterStrategy: sfn.JitterType.FULL,
+};
+
+/** Where a state machine keeps what its compensations need. */
+export interface CompensationPaths {
+  /** JSONPath of the saga id (the execution ARN that owns the records). */
+  readonly sagaId: string;
+  /** JSONPath of the saga's state. */
+  readonly state: string;
+  /** JSONPath of the failure being compensated (`{ step, error, cause }`). */
+  readonly failure: string;
+}
+
+/** Paths in the saga's own state machine: it is the saga, and its state is the whole state. */
+export const SagaPaths: CompensationPaths = { sagaId: '$$.Execution.Id', state: '$', failure: '$.failure' };
+
+export interface CompensationTaskOptions {
+  readonly queue: sqs.IQueue;
+  readonly retry: sfn.RetryProps;
+  readonly paths: CompensationPaths;
+  /**
+   * Errors that say the saga's state is malformed, so no step can have written anything: not retried, and caught
+   * to `next` instead of being recorded as a failure.
+   * @default - none
+   */
+  readonly inputErrors?: { readonly errors: readonly string[]; readonly next: sfn.IChainable };
+  /**
+   * Keep the function's result's `outcome` at this path (see `SagaOutcome`).
+   * @default - the result is discarded
+   */
+  readonly outcomePath?: string;
+}
+
+/**
+ * Adds one compensation to a state machine: a Lambda task that retries every error, then, if it still fails,
+ * records the failure on the queue (`sagaId`, `executionArn` of the recording execution, `step`, `error`, `cause`,
+ * the saga's state as `input`, and `failure`) and goes on with `next` either way. `$.compensationError` tells the
+ * end of the chain that a compensation failed.
+ */
+export function compensationTask(scope: Construct, compensation: SagaCompensation, next: sfn.IChainable, options: CompensationTaskOptions): sfn.TaskStateBase {
+  const { paths } = options;
+  const task = new tasks.LambdaInvoke(scope, compensation.name, {
+    lambdaFunction: compensation.function,
+    payload: sfn.TaskInput.fromObject({
+      sagaId: sfn.JsonPath.stringAt(paths.sagaId),
+      state: paths.state === '$' ? sfn.JsonPath.entirePayload : sfn.JsonPath.objectAt(paths.state),
+      ...(paths === SagaPaths ? {} : { failure: sfn.JsonPath.objectAt(paths.failure) }),
+    }),
+    ...(options.outcomePath ? { resultSelector: { 'outcome.$': '$.Payload.outcome' }, resultPath: options.outcomePath } : { resultPath: sfn.JsonPath.DISCARD }),
+    retryOnServiceExceptions: false,
+  });
+  const record = new tasks.SqsSendMessage(scope, `Record${compensation.name}Failure`, {
+    queue: options.queue,
+    messageBody: sfn.TaskInput.fromObject({
+      sagaId: sfn.JsonPath.stringAt(paths.sagaId),
+      executionArn: sfn.JsonPath.executionId,
+      step: compensation.name,
+      error: sfn.JsonPath.stringAt('$.compensationError.Error'),
+      cause: sfn.JsonPath.stringAt('$.compensationError.Cause'),
+      input: paths.state === '$' ? sfn.JsonPath.objectAt('$') : sfn.JsonPath.objectAt(paths.state),
+      failure: sfn.JsonPath.objectAt(paths.failure),
+    }),
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  record.addRetry({
+    errors: [sfn.Errors.ALL],
+    interval: Duration.seconds(1),
+    backoffRate: 2,
+    maxAttempts: 5,
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+  // Even when the record cannot be written, the remaining compensations still run and the saga ends
+  // SagaCompensationFailed: the failure stays visible in the execution's history and metrics.
+  record.addCatch(next, { errors: [sfn.Errors.ALL], resultPath: '$.recordError' });
+  record.next(next);
+  if (options.inputErrors) {
+    task.addRetry({ errors: [...options.inputErrors.errors], maxAttempts: 0 });
+    task.addCatch(options.inputErrors.next, { errors: [...options.inputErrors.errors], resultPath: '$.inputError' });
+  }
+  task.addRetry(options.retry);
+  task.addCatch(record, { errors: [sfn.Errors.ALL], resultPath: '$.compensationError' });
+  task.next(next);
+  return task;
+}
+
+/**
+ * Acknowledges, with reasons, the cdk-nag findings a saga's state machine role has by necessity: X-Ray and log
+ * delivery have no resource-level permissions, and `lambda:InvokeFunction` is granted on each function's versions
+ * (`<arn>:*`), of these functions only.
+ */
+export function acknowledgeStateMachineGrants(stateMachine: sfn.StateMachine, functions: readonly (lambda.IFunction | undefined)[]): void {
+  const role = stateMachine.role;
+  Validations.of(role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason: 'X-Ray tracing and CloudWatch Logs delivery for the state machine have no resource-level permissions.',
+  });
+  for (const fn of functions) {
+    const cfn = fn?.node.defaultChild;
+    if (!(cfn instanceof CfnResource)) continue;
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(cfn).getLogicalId(cfn)}.Arn>:*]`,
+      reason: 'Invoking the versions and aliases of this one function (the `:*` qualifier); no other function.',
+    });
+  }
+}

@@ -1,0 +1,155 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { OrderSagaStack } from '../../../lib/order-saga-stack';
+import { stateMachineDefinition, type AslDefinition } from '../../helpers/asl';
+
+let template: Template;
+let recovery: AslDefinition;
+let saga: AslDefinition;
+
+beforeAll(() => {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  template = Template.fromStack(new OrderSagaStack(app, 'TestSaga'));
+  saga = stateMachineDefinition(template, 'OrderSagaStateMachine');
+  recovery = stateMachineDefinition(template, 'OrderSagaRecoveryStateMachine');
+});
+
+/** The logical id of the one resource of a type whose id starts with `prefix`. */
+function logicalId(type: string, prefix: string): string {
+  const ids = Object.keys(template.findResources(type)).filter((id) => id.startsWith(prefix));
+  expect(ids).toHaveLength(1);
+  return ids[0];
+}
+
+describe('the recovery rule', () => {
+  it("matches the saga's executions that ended without compensating, and no other", () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: {
+          stateMachineArn: [{ Ref: logicalId('AWS::StepFunctions::StateMachine', 'OrderSagaStateMachine') }],
+          $or: [
+            { status: ['ABORTED', 'TIMED_OUT'] },
+            { status: ['FAILED'], error: [{ 'anything-but': ['SagaCompensated', 'SagaCompensationFailed', 'InvalidOrder', 'DuplicateOrder'] }] },
+          ],
+        },
+      },
+      State: 'ENABLED',
+    });
+  });
+
+  it('starts the recovery state machine with the event, retries for a day, and dead-letters to the compensation-failures queue', () => {
+    const recoveryMachine = logicalId('AWS::StepFunctions::StateMachine', 'OrderSagaRecoveryStateMachine');
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Targets: [
+        Match.objectLike({
+          Arn: { Ref: recoveryMachine },
+          RoleArn: Match.anyValue(),
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId('AWS::SQS::Queue', 'CompensationFailures'), 'Arn'] } },
+          RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 },
+        }),
+      ],
+    });
+    // The rule's role may start the recovery state machine and nothing else.
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p).includes('states:StartExecution'),
+    ) as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } }[];
+    expect(policies).toHaveLength(1);
+    expect(policies[0].Properties.PolicyDocument.Statement).toEqual([{ Action: 'states:StartExecution', Effect: 'Allow', Resource: { Ref: recoveryMachine } }]);
+  });
+
+  it('lets EventBridge, from this rule only, send dead letters to the queue', () => {
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'sqs:SendMessage',
+            Principal: { Service: 'events.amazonaws.com' },
+            Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [logicalId('AWS::Events::Rule', 'OrderSagaRecoveryRule'), 'Arn'] } } },
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('the recovery state machine', () => {
+  it('takes the input from the event, or reads it with DescribeExecution when the event has none', () => {
+    expect(recovery.StartAt).toBe('HasSagaInput');
+    expect(recovery.States.HasSagaInput).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.detail.input', IsString: true, Next: 'TakeSagaInput' }],
+      Default: 'DescribeSagaExecution',
+    });
+    expect(recovery.States.DescribeSagaExecution).toMatchObject({
+      Resource: 'arn:${Token}:states:::aws-sdk:sfn:describeExecution',
+      Parameters: { 'ExecutionArn.$': '$.detail.executionArn' },
+      Next: 'PrepareRecovery',
+    });
+    expect(recovery.States.TakeSagaInput.Next).toBe('PrepareRecovery');
+  });
+
+  it('runs every compensation of the saga in reverse order, for the saga that ended, then ends SagaRecovered', () => {
+    const path: string[] = [];
+    for (let state: string | undefined = 'PrepareRecovery'; state; ) {
+      path.push(state);
+      const s: { Next?: string; Type: string; Default?: string } = recovery.States[state];
+      state = s.Type === 'Choice' ? s.Default : s.Next;
+    }
+
+    expect(path).toEqual(['PrepareRecovery', 'CancelOrder', 'CheckOwnership', 'RefundPayment', 'ReleaseInventory', 'CheckCompensations', 'SagaRecovered']);
+    for (const name of ['RefundPayment', 'ReleaseInventory', 'CancelOrder']) {
+      expect(recovery.States[name].Parameters).toMatchObject({ Payload: { 'sagaId.$': '$.sagaId', 'state.$': '$.state', 'failure.$': '$.failure' } });
+      // The same retries as the saga's own compensations (the first one also refuses to retry a malformed command).
+      expect(recovery.States[name].Retry!.filter((r) => !r.ErrorEquals.includes('InvalidOrder'))).toEqual(saga.States[name].Retry);
+    }
+    expect(recovery.States.PrepareRecovery.Parameters).toMatchObject({ 'sagaId.$': '$.detail.executionArn', 'state.$': 'States.StringToJson($.saga.input)' });
+  });
+
+  it('runs the failure step first, and stops there when the order belongs to another saga', () => {
+    expect(recovery.States.CancelOrder).toMatchObject({ ResultSelector: { 'outcome.$': '$.Payload.outcome' }, ResultPath: '$.ledger', Next: 'CheckOwnership' });
+    expect(recovery.States.CheckOwnership).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ And: [{ Variable: '$.ledger.outcome', IsPresent: true }, { Variable: '$.ledger.outcome', StringEquals: 'not-owned' }], Next: 'NotTheOwner' }],
+      Default: 'RefundPayment',
+    });
+    expect(recovery.States.NotTheOwner.Type).toBe('Succeed');
+  });
+
+  it('records a compensation that fails for good on the queue with the saga it belongs to, and ends SagaCompensationFailed', () => {
+    expect(recovery.States.RefundPayment.Catch!.at(-1)).toEqual({ ErrorEquals: ['States.ALL'], ResultPath: '$.compensationError', Next: 'RecordRefundPaymentFailure' });
+    expect(recovery.States.RecordRefundPaymentFailure.Parameters).toMatchObject({
+      MessageBody: { 'sagaId.$': '$.sagaId', 'executionArn.$': '$$.Execution.Id', step: 'RefundPayment', 'input.$': '$.state', 'failure.$': '$.failure' },
+    });
+    expect(recovery.States.SagaCompensationFailed).toMatchObject({ Type: 'Fail', Error: 'SagaCompensationFailed' });
+  });
+
+  it('ends NothingToRecover, without retrying, when the command was malformed', () => {
+    expect(recovery.States.CancelOrder.Retry![0]).toEqual({ ErrorEquals: ['InvalidOrder', 'DuplicateOrder'], MaxAttempts: 0 });
+    expect(recovery.States.CancelOrder.Catch![0]).toMatchObject({ ErrorEquals: ['InvalidOrder', 'DuplicateOrder'], Next: 'NothingToRecover' });
+  });
+
+  it('may invoke only the compensations, send only to the queue, and describe only executions of the saga', () => {
+    const role = logicalId('AWS::IAM::Role', 'OrderSagaRecoveryStateMachineRole');
+    const statements = Object.entries(template.findResources('AWS::IAM::Policy'))
+      .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(role))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+    const resourcesOf = (action: string) => JSON.stringify(statements.filter((s) => [s.Action].flat().includes(action)).map((s) => s.Resource));
+
+    for (const fn of ['RefundPayment', 'ReleaseInventory', 'CancelOrder']) expect(resourcesOf('lambda:InvokeFunction')).toContain(`${fn}Function`);
+    for (const fn of ['CreateOrder', 'ReserveInventory', 'ChargePayment', 'ConfirmOrder']) expect(resourcesOf('lambda:InvokeFunction')).not.toContain(`${fn}Function`);
+    expect(resourcesOf('sqs:SendMessage')).toContain('CompensationFailures');
+    expect(resourcesOf('states:DescribeExecution')).toMatch(/execution:",\{"Fn::GetAtt":\["OrderSagaStateMachine[0-9A-F]+","Name"\]\},":\*"/);
+    const actions = statements.flatMap((s) => [s.Action].flat());
+    expect(actions.filter((a) => !/^(lambda:InvokeFunction|sqs:SendMessage|states:DescribeExecution|logs:|xray:)/.test(a))).toEqual([]);
+  });
+});
+
+describe("the saga's execution timeout", () => {
+  it("is the saga's worst case: 4 steps × (4 attempts × 15 s + 7 s of waits) + 3 compensations × (9 × 10 s + 150 s), plus 10 %, in minutes", () => {
+    // (268 s + 720 s) × 1.1 = 1,086.8 s → 19 minutes.
+    expect(saga).toMatchObject({ TimeoutSeconds: 19 * 60 });
+    expect(recovery).toMatchObject({ TimeoutSeconds: 19 * 60 });
+  });
+});

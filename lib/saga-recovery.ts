@@ -1,4 +1,4 @@
-import { ArnFormat, CfnResource, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnResource, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -149,8 +149,12 @@ export class SagaRecovery extends Construct {
 
     acknowledgeStateMachineGrants(this.stateMachine, [props.failureStep, ...props.compensations].map((c) => c.function));
     const sagaMachine = props.sagaStateMachine.node.defaultChild as CfnResource;
+    const stack = Stack.of(this);
+    // cdk-nag names the resource as it renders: a pseudo parameter while unresolved, the value once the stack has one.
+    const shown = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
+    const executions = `arn:${shown(stack.partition, 'Partition')}:states:${shown(stack.region, 'Region')}:${shown(stack.account, 'AccountId')}:execution`;
     Validations.of(this.stateMachine.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${Stack.of(this).getLogicalId(sagaMachine)}.Name>:*]`,
+      id: `AwsSolutions-IAM5[Resource::${executions}:<${stack.getLogicalId(sagaMachine)}.Name>:*]`,
       reason: "DescribeExecution on the saga's own executions only, to read the input of one that ended: execution ARNs are not known in advance.",
     });
 

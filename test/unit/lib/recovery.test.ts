@@ -1,5 +1,9 @@
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { OrderSagaStack } from '../../../lib/order-saga-stack';
 import { stateMachineDefinition, type AslDefinition } from '../../helpers/asl';
 
@@ -151,5 +155,16 @@ describe("the saga's execution timeout", () => {
     // (268 s + 720 s) × 1.1 = 1,086.8 s → 19 minutes.
     expect(saga).toMatchObject({ TimeoutSeconds: 19 * 60 });
     expect(recovery).toMatchObject({ TimeoutSeconds: 19 * 60 });
+  });
+});
+
+describe('cdk-nag on a deployable stack', () => {
+  it('finds nothing unacknowledged when the stack has a region, as cdk deploy gives it', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'saga-synth-env-'));
+    const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
+    new OrderSagaStack(app, 'DeployedSaga', { env: { region: 'eu-west-1' } });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+
+    expect(() => app.synth()).not.toThrow();
   });
 });

@@ -68,8 +68,9 @@ describe('no wildcard on data', () => {
 });
 
 describe('no secrets in what is deployed', () => {
-  // Twelve digits on their own (not inside a longer number or a UUID, such as the nil UUID in zod's patterns).
-  const accountId = /(?<![0-9-])[0-9]{12}(?![0-9-])/;
+  // Twelve digits standing alone (as in an ARN's `:123456789012:`): not inside a longer number, a UUID (such as the
+  // nil UUID in zod's patterns) or a hexadecimal asset hash.
+  const accountId = /(?<![0-9A-Za-z-])[0-9]{12}(?![0-9A-Za-z-])/;
   const accessKey = /\b(AKIA|ASIA)[0-9A-Z]{16}\b/;
   const secretKey = /aws_secret_access_key|secretAccessKey\s*[:=]\s*['"][A-Za-z0-9/+]{40}/i;
 

@@ -1,28 +1,26 @@
-/** Raised for a definition that uses something the local interpreter does not run faithfully. */
+/** Raised for a definition that uses something the local runtime does not emulate, before anything runs. */
 export class UnsupportedDefinitionError extends Error {
   override readonly name = 'UnsupportedDefinitionError';
 }
 
 type State = Record<string, unknown>;
 
-/** Fields the local interpreter ignores or cannot run; running them anyway would give wrong results. */
+/**
+ * State fields the local runtime does not emulate; running them anyway would give wrong results. Everything else of
+ * the Amazon States Language (both query languages, Variables, every state type, Distributed Map over inline items)
+ * is run by `local/engine`.
+ */
 const UNSUPPORTED_FIELDS: Record<string, string> = {
-  Assign: 'Variables (Assign)',
-  Arguments: 'JSONata (Arguments)',
-  Output: 'JSONata (Output)',
-  HeartbeatSeconds: 'HeartbeatSeconds',
-  HeartbeatSecondsPath: 'HeartbeatSecondsPath',
+  HeartbeatSeconds: 'HeartbeatSeconds (the local tasks send no heartbeats)',
+  HeartbeatSecondsPath: 'HeartbeatSecondsPath (the local tasks send no heartbeats)',
   Credentials: 'cross-account Credentials',
-  ItemReader: 'Distributed Map (ItemReader)',
-  ResultWriter: 'Distributed Map (ResultWriter)',
-  ItemBatcher: 'Distributed Map (ItemBatcher)',
-  ToleratedFailurePercentage: 'Distributed Map (ToleratedFailurePercentage)',
-  ToleratedFailureCount: 'Distributed Map (ToleratedFailureCount)',
+  ItemReader: 'Distributed Map (ItemReader: items read from S3)',
+  ResultWriter: 'Distributed Map (ResultWriter: results written to S3)',
 };
 
 /**
  * Checks that every state of a definition (nested Parallel branches and Map processors included) uses only what
- * the local interpreter supports, and that every Task's resource can be served locally.
+ * the local runtime emulates, and that every Task's resource can be served locally.
  * @param isServed tells whether a Task resource has a local implementation
  * @throws UnsupportedDefinitionError naming the state and the feature
  */
@@ -32,15 +30,9 @@ export function assertSupported(
   machine = 'the state machine',
   path = '',
 ): void {
-  if (definition.QueryLanguage === 'JSONata') {
-    throw new UnsupportedDefinitionError(`${machine}${path ? ` (${path})` : ''} uses JSONata (QueryLanguage: JSONata); the local runtime runs JSONPath only`);
-  }
   const states = (definition.States ?? {}) as Record<string, State>;
   for (const [name, state] of Object.entries(states)) {
     const where = `${machine}: state ${path}${name}`;
-    if (state.QueryLanguage === 'JSONata') {
-      throw new UnsupportedDefinitionError(`${where} uses JSONata (QueryLanguage: JSONata); the local runtime runs JSONPath only`);
-    }
     for (const [field, feature] of Object.entries(UNSUPPORTED_FIELDS)) {
       if (field in state) throw new UnsupportedDefinitionError(`${where} uses ${feature}, which the local runtime does not support`);
     }

@@ -1,18 +1,18 @@
-import './polyfills';
-import { StateMachine } from 'aws-local-stepfunctions';
 import { randomUUID } from 'node:crypto';
 import { assertSupported } from './asl-support';
 import { loadSynthesizedStack, type CfnResource, type LoadStackOptions } from './cloud-assembly';
 import { createTables, dynamoDbEnvironment, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
-import { buildHistory, type HistoryEvent, type InterpreterEvent, type TaskCall } from './history';
-import { LambdaInvocationFailure, LambdaPool } from './lambda-pool';
+import { AslEngine, TaskError, type StateMachineDefinition, type TaskHandler } from './engine';
+import { statesEntered, type HistoryEvent } from './history';
+import { LambdaPool } from './lambda-pool';
 import { LateDeliveries, type LateDeliveryOptions, type LateDeliveryReport } from './late-delivery';
 import { LocalEventBus, type TargetFailure } from './event-bus';
 import { localNamesFromStack, resolveEventRules } from './event-rules';
 import { executionStatusChangeEvent, type ExecutionEventStatus } from './execution-status-event';
 import { LocalQueues } from './local-queues';
 import { resolveLocalStack, type LocalStack, type LocalStateMachine } from './local-stack';
-import { responseFor, testCaseMocks, type MockConfig } from './mock-config';
+import { responseFor, testCaseMocks, type MockConfig, type MockedResponse } from './mock-config';
+import { LocalTaskHandlers, taskKind } from './task-handlers';
 
 /** Options of a {@link LocalRuntime}. */
 export interface LocalRuntimeOptions extends LoadStackOptions {
@@ -24,7 +24,8 @@ export interface LocalRuntimeOptions extends LoadStackOptions {
    */
   readonly retryDelayMs?: number;
   /**
-   * Multiplies Lambda function timeouts and Task `TimeoutSeconds` (tests and demos run faster with less than 1).
+   * Multiplies Lambda function timeouts, Task `TimeoutSeconds` and the execution's
+   * `TimeoutSeconds` (tests and demos run faster with less than 1). Wait states run as written.
    * @default 1
    */
   readonly timeoutScale?: number;
@@ -76,7 +77,9 @@ export interface ExecutionResult {
   readonly path: readonly string[];
   /** States entered plus retries, as Step Functions counts transitions. */
   readonly transitions: number;
+  /** Retries of every state (each one a billed transition). */
   readonly retries: number;
+  /** The engine's history of the execution, shaped like `GetExecutionHistory`. */
   readonly history: readonly HistoryEvent[];
 }
 
@@ -111,16 +114,10 @@ const MAX_INPUT_BYTES = 256 * 1024;
 // eslint-disable-next-line no-control-regex
 const NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
 
-type TaskHandler = (input: unknown) => Promise<unknown>;
-interface LocalTask {
-  readonly resource: string;
-  readonly handler: TaskHandler;
-}
-
 /**
  * Runs a synthesized CDK stack on this machine with no AWS account and no Docker: DynamoDB Local for the tables,
- * worker threads running the bundled Lambda code, in-memory SQS queues, and aws-local-stepfunctions for the
- * state machines.
+ * worker threads running the bundled Lambda code, in-memory SQS queues, and the project's own ASL engine
+ * (`local/engine`, both query languages) for the state machines.
  *
  * @example
  * const runtime = await LocalRuntime.start({ context: { faultInjection: 'true' } });
@@ -140,7 +137,8 @@ export class LocalRuntime {
    * stack's rules start their targets (a saga's recovery state machine, for one).
    */
   readonly events: LocalEventBus;
-  private readonly machines = new Map<string, { spec: LocalStateMachine; machine: StateMachine; tasks: Record<string, LocalTask> }>();
+  private readonly machines = new Map<string, { spec: LocalStateMachine; engine: AslEngine }>();
+  private readonly tasks: LocalTaskHandlers;
   private closed = false;
 
   private constructor(
@@ -175,14 +173,19 @@ export class LocalRuntime {
       },
     });
     const main = stack.stateMachines.length === 1 ? stack.stateMachines[0].arn : stack.outputs.StateMachineArn;
+    this.tasks = new LocalTaskHandlers({ pool, queues, describeExecution: (arn) => this.describeExecution(arn) });
+    const scale = options.timeoutScale ?? 1;
     for (const spec of stack.stateMachines) {
-      const tasks: Record<string, LocalTask> = {};
-      const definition = scaleTimeouts(spec.definition, options.timeoutScale ?? 1, spec.arn === main ? options.executionTimeoutSeconds : undefined);
-      collectTasks(definition, (name, state) => (tasks[name] = { resource: String(state.Resource), handler: this.taskHandler(name, state) }));
-      // Validate the definition as written, then run the copy with scaled timeouts.
-      new StateMachine(spec.definition as never, { validationOptions: { checkPaths: true, checkArn: true } });
-      const machine = new StateMachine(definition as never, { validationOptions: { noValidate: true } });
-      this.machines.set(spec.arn, { spec, machine, tasks });
+      const definition = spec.definition as unknown as StateMachineDefinition;
+      const engine = new AslEngine(withExecutionTimeout(definition, scale, spec.arn === main ? options.executionTimeoutSeconds : undefined), {
+        stateMachineName: spec.name,
+        region: stack.region,
+        accountId: stack.accountId,
+        roleArn: `arn:aws:iam::${stack.accountId}:role/local`,
+        taskTimeoutScale: scale,
+        retryDelay: options.retryDelayMs === undefined ? undefined : () => options.retryDelayMs!,
+      });
+      this.machines.set(spec.arn, { spec, engine });
     }
   }
 
@@ -323,109 +326,40 @@ export class LocalRuntime {
   }
 
   private run(spec: LocalStateMachine, executionArn: string, name: string, input: unknown, mocks: ReturnType<typeof testCaseMocks>): LocalExecution {
-    const { machine, tasks: realTasks } = this.machines.get(spec.arn)!;
-    const calls: TaskCall[] = [];
-    // Mocked states answer from the test case, by attempt (zero-based, counted per state in this execution).
-    const attempts = new Map<string, number>();
-    const tasks: Record<string, LocalTask> = Object.fromEntries(
-      Object.entries(realTasks).map(([state, task]) => {
-        const byAttempt = mocks[state];
-        if (!byAttempt) return [state, task];
-        const handler: TaskHandler = () => {
-          const attempt = attempts.get(state) ?? 0;
-          attempts.set(state, attempt + 1);
-          const response = responseFor(byAttempt, attempt);
-          if ('Throw' in response) return Promise.reject(namedError(response.Throw.Error, response.Throw.Cause ?? ''));
-          return Promise.resolve(response.Return);
-        };
-        return [state, { resource: task.resource, handler }];
-      }),
-    );
+    const { engine } = this.machines.get(spec.arn)!;
     // Late copies of Lambda invocations, delivered after a delay or once this execution has ended.
     let endExecution: () => void = () => undefined;
     const ended = new Promise<void>((resolve) => (endExecution = resolve));
-    const late = this.late;
-    if (late) {
-      for (const [state, task] of Object.entries(tasks)) {
-        if (!taskKind(task.resource)?.startsWith('lambda')) continue;
-        let attempt = 0;
-        tasks[state] = {
-          resource: task.resource,
-          handler: (taskInput) => {
-            const outcome = task.handler(taskInput);
-            if (late.picks(`${executionArn}/${state}/${attempt++}`)) late.schedule(() => task.handler(taskInput), { returned: outcome, ended });
-            return outcome;
-          },
-        };
-      }
-    }
-    const retryIntervalOverrides =
-      this.options.retryDelayMs === undefined ? undefined : Object.fromEntries(Object.keys(tasks).map((s) => [s, this.options.retryDelayMs!]));
+    const tasks = new ExecutionTasks(this.tasks, mocks, this.late, executionArn, ended);
     const startDate = new Date();
     this.emitStatusChange({ executionArn, stateMachineArn: spec.arn, name, status: 'RUNNING', startDate, input });
-    const running = machine.run(input as never, {
-      overrides: {
-        taskResourceLocalHandlers: Object.fromEntries(
-          Object.entries(tasks).map(([state, task]) => [state, (taskInput: unknown) => recordCall(calls, state, task, taskInput, this.stack.region)]),
-        ) as never,
-        retryIntervalOverrides,
-      },
-      noThrowOnAbort: true,
-      context: {
-        Execution: { Id: executionArn, Name: name, RoleArn: `arn:aws:iam::${this.stack.accountId}:role/local`, RedriveCount: 0 },
-        StateMachine: { Id: spec.arn, Name: spec.name },
-      },
-    });
+    const running = engine.startExecution(input, { name, tasks: (resource) => tasks.handler(resource) });
     let status: ExecutionStatus = 'RUNNING';
-    let aborted: { error?: string; cause?: string } | undefined;
-    const roleArn = `arn:aws:iam::${this.stack.accountId}:role/local`;
-    const events: InterpreterEvent[] = [];
-    const collect = async (): Promise<InterpreterEvent[]> => {
-      for await (const event of running.eventLogs) events.push(event);
-      return events;
-    };
-    const eventsPromise = collect();
-    const result = (async (): Promise<ExecutionResult> => {
-      let output: unknown;
-      let error: string | undefined;
-      let cause: string | undefined;
-      let final: Exclude<ExecutionStatus, 'RUNNING'> = 'SUCCEEDED';
-      try {
-        output = await running.result;
-        if (output === null && aborted) {
-          final = 'ABORTED';
-          ({ error, cause } = aborted);
-        }
-      } catch (err: unknown) {
-        const failure = (err as { cause?: unknown }).cause ?? err;
-        if ((err as Error).name === 'ExecutionTimeoutError') {
-          final = 'TIMED_OUT';
-          error = 'States.Timeout';
-        } else {
-          final = 'FAILED';
-          error = (failure as Error).name;
-          cause = failure instanceof LambdaInvocationFailure ? failure.cause : (failure as Error).message;
-        }
-      }
-      const summary = buildHistory(await eventsPromise, calls, roleArn);
+    const result = running.result.then((ran): ExecutionResult => {
+      const final = ran.status;
+      // Step Functions reports a timed-out execution with the error States.Timeout (DescribeExecution, status events).
+      const error = final === 'TIMED_OUT' ? 'States.Timeout' : ran.error;
+      const cause = ran.cause;
+      const stopDate = new Date();
       status = final;
       endExecution();
-      this.emitStatusChange({ executionArn, stateMachineArn: spec.arn, name, status: final, startDate, stopDate: new Date(), input, output, error, cause });
+      this.emitStatusChange({ executionArn, stateMachineArn: spec.arn, name, status: final, startDate, stopDate, input, output: ran.output, error, cause });
+      const path = statesEntered(ran.history);
       return {
         executionArn,
         stateMachineArn: spec.arn,
         name,
         status: final,
         input,
-        ...(final === 'SUCCEEDED' ? { output } : { error, cause }),
+        ...(final === 'SUCCEEDED' ? { output: ran.output } : { error, cause }),
         startDate,
-        stopDate: new Date(),
-        path: summary.path,
-        transitions: summary.transitions,
-        retries: summary.retries,
-        history: summary.events,
+        stopDate,
+        path,
+        transitions: path.length + ran.retries,
+        retries: ran.retries,
+        history: ran.history,
       };
-    })();
+    });
     return {
       executionArn,
       stateMachineArn: spec.arn,
@@ -436,11 +370,10 @@ export class LocalRuntime {
         return status;
       },
       result,
-      history: () => buildHistory(events, calls, roleArn).events,
+      history: () => [...running.history],
       stop: (error?: string, cause?: string) => {
-        if (status !== 'RUNNING' || aborted) return;
-        aborted = { error, cause };
-        running.abort();
+        if (status !== 'RUNNING') return;
+        running.stop(error, cause);
       },
     };
   }
@@ -468,7 +401,7 @@ export class LocalRuntime {
   /** `DescribeExecution`, as the `aws-sdk:sfn:describeExecution` integration answers it. */
   private describeExecution(executionArn: string): Record<string, unknown> {
     const execution = this.executions.get(executionArn);
-    if (!execution) throw namedError('Sfn.ExecutionDoesNotExistException', `Execution Does Not Exist: '${executionArn}'`);
+    if (!execution) throw new TaskError('Sfn.ExecutionDoesNotExistException', `Execution Does Not Exist: '${executionArn}'`);
     return {
       ExecutionArn: execution.executionArn,
       StateMachineArn: execution.stateMachineArn,
@@ -479,110 +412,57 @@ export class LocalRuntime {
       InputDetails: { Included: true },
     };
   }
+}
 
-  private taskHandler(state: string, definition: Record<string, unknown>): TaskHandler {
-    const resource = String(definition.Resource);
-    const kind = taskKind(resource);
-    switch (kind) {
-      case 'lambda:invoke':
-        return async (input) => {
-          const { FunctionName, Payload } = (input ?? {}) as { FunctionName?: string; Payload?: unknown };
-          if (!FunctionName) throw namedError('States.Runtime', `state ${state}: lambda:invoke needs a FunctionName`);
-          const payload = await this.pool.invoke(FunctionName, Payload ?? {});
-          const requestId = randomUUID();
-          return {
-            ExecutedVersion: '$LATEST',
-            Payload: payload,
-            SdkHttpMetadata: { HttpStatusCode: 200 },
-            SdkResponseMetadata: { RequestId: requestId },
-            StatusCode: 200,
-          };
-        };
-      case 'lambda-arn':
-        return (input) => this.pool.invoke(resource, input);
-      case 'sfn:describeExecution':
-        return (input) => {
-          const { ExecutionArn } = (input ?? {}) as { ExecutionArn?: unknown };
-          if (typeof ExecutionArn !== 'string') throw namedError('Sfn.ValidationException', `state ${state}: describeExecution needs an ExecutionArn`);
-          return Promise.resolve(this.describeExecution(ExecutionArn));
-        };
-      case 'sqs:sendMessage':
-        return (input) => {
-          const { QueueUrl, MessageBody } = (input ?? {}) as { QueueUrl?: string; MessageBody?: unknown };
-          return Promise.resolve(this.queues.send(String(QueueUrl), MessageBody));
-        };
-      default:
-        throw new Error(`state ${state}: ${resource} is not served locally`);
-    }
+/**
+ * The Task handlers of one execution: mocked states answer from the test case, by attempt (zero-based, counted per
+ * state in this execution); Lambda invocations may get a late copy; every other call goes to the runtime's handlers.
+ */
+class ExecutionTasks {
+  private readonly mockAttempts = new Map<string, number>();
+  private readonly lateAttempts = new Map<string, number>();
+
+  constructor(
+    private readonly served: LocalTaskHandlers,
+    private readonly mocks: Readonly<Record<string, Record<string, MockedResponse>>>,
+    private readonly late: LateDeliveries | undefined,
+    private readonly executionArn: string,
+    private readonly ended: Promise<void>,
+  ) {}
+
+  handler(resource: string): TaskHandler | undefined {
+    const served = this.served.handler(resource);
+    if (!served) return undefined;
+    const late = this.late && taskKind(resource)?.startsWith('lambda') ? this.late : undefined;
+    return (input, context) => {
+      const state = context.stateName;
+      const call = (): Promise<unknown> => (this.mocks[state] ? this.mocked(state) : served(input, context));
+      const outcome = call();
+      if (late) {
+        const attempt = this.lateAttempts.get(state) ?? 0;
+        this.lateAttempts.set(state, attempt + 1);
+        if (late.picks(`${this.executionArn}/${state}/${attempt}`)) late.schedule(call, { returned: outcome, ended: this.ended });
+      }
+      return outcome;
+    };
   }
-}
 
-function namedError(name: string, message: string): Error {
-  const error = new Error(message);
-  error.name = name;
-  return error;
-}
-
-/** What kind of local implementation a Task resource has, if any. */
-function taskKind(resource: string): 'lambda:invoke' | 'lambda-arn' | 'sqs:sendMessage' | 'sfn:describeExecution' | undefined {
-  if (/^arn:aws[a-z-]*:states:::aws-sdk:sfn:describeExecution$/.test(resource)) return 'sfn:describeExecution';
-  if (/^arn:aws[a-z-]*:states:::lambda:invoke$/.test(resource)) return 'lambda:invoke';
-  if (/^arn:aws[a-z-]*:lambda:[^:]+:[^:]+:function:/.test(resource)) return 'lambda-arn';
-  if (/^arn:aws[a-z-]*:states:::sqs:sendMessage$/.test(resource)) return 'sqs:sendMessage';
-  return undefined;
-}
-
-function resourceParts(resource: string): { resourceType: string; resource: string } {
-  const integration = /:states:::([^:]+):([^.]+)/.exec(resource);
-  if (integration) return { resourceType: integration[1], resource: integration[2] };
-  return { resourceType: 'lambda', resource: resource.split(':')[6] ?? resource };
-}
-
-async function recordCall(calls: TaskCall[], state: string, task: LocalTask, input: unknown, region: string): Promise<unknown> {
-  const call: TaskCall = { state, ...resourceParts(task.resource), parameters: input, region, startedAt: Date.now() };
-  calls.push(call);
-  try {
-    call.output = await task.handler(input);
-    return call.output;
-  } catch (err: unknown) {
-    const e = err as Error;
-    call.error = { error: e.name, cause: e instanceof LambdaInvocationFailure ? e.cause : e.message };
-    throw err;
-  } finally {
-    call.endedAt = Date.now();
-  }
-}
-
-function collectTasks(definition: Record<string, unknown>, visit: (name: string, state: Record<string, unknown>) => void): void {
-  const states = (definition.States ?? {}) as Record<string, Record<string, unknown>>;
-  for (const [name, state] of Object.entries(states)) {
-    if (state.Type === 'Task') visit(name, state);
-    if (state.Type === 'Parallel') for (const branch of state.Branches as Record<string, unknown>[]) collectTasks(branch, visit);
-    if (state.Type === 'Map') collectTasks((state.ItemProcessor ?? state.Iterator) as Record<string, unknown>, visit);
+  private mocked(state: string): Promise<unknown> {
+    const attempt = this.mockAttempts.get(state) ?? 0;
+    this.mockAttempts.set(state, attempt + 1);
+    const response = responseFor(this.mocks[state], attempt);
+    if ('Throw' in response) return Promise.reject(new TaskError(response.Throw.Error, response.Throw.Cause ?? ''));
+    return Promise.resolve(response.Return);
   }
 }
 
 /**
- * A copy of the definition with every Task `TimeoutSeconds` multiplied by `scale`, and the execution's timeout
- * multiplied too, or replaced by `executionTimeoutSeconds`.
+ * The definition to run: the execution's timeout (`TimeoutSeconds` at the top) multiplied by `scale`, or replaced by
+ * `executionTimeoutSeconds`. Task timeouts are scaled by the engine (`taskTimeoutScale`), which keeps the definition's
+ * values in the history.
  */
-function scaleTimeouts(definition: Record<string, unknown>, scale: number, executionTimeoutSeconds?: number): Record<string, unknown> {
-  // A JSON round trip, not structuredClone: the interpreter tells plain objects by their prototype, and
-  // structuredClone builds them in the main realm even when this code runs inside a test sandbox.
-  const copy = JSON.parse(JSON.stringify(definition)) as Record<string, unknown>;
-  if (scale !== 1) scaleTaskTimeouts(copy, scale);
-  if (executionTimeoutSeconds !== undefined) copy.TimeoutSeconds = executionTimeoutSeconds;
-  return copy;
-}
-
-function scaleTaskTimeouts(copy: Record<string, unknown>, scale: number): void {
-  const visit = (d: Record<string, unknown>) => {
-    for (const state of Object.values((d.States ?? {}) as Record<string, Record<string, unknown>>)) {
-      if (typeof state.TimeoutSeconds === 'number') state.TimeoutSeconds = state.TimeoutSeconds * scale;
-      if (state.Type === 'Parallel') (state.Branches as Record<string, unknown>[]).forEach(visit);
-      if (state.Type === 'Map') visit((state.ItemProcessor ?? state.Iterator) as Record<string, unknown>);
-    }
-  };
-  visit(copy);
-  if (typeof copy.TimeoutSeconds === 'number') copy.TimeoutSeconds = copy.TimeoutSeconds * scale;
+function withExecutionTimeout(definition: StateMachineDefinition, scale: number, executionTimeoutSeconds?: number): StateMachineDefinition {
+  if (executionTimeoutSeconds !== undefined) return { ...definition, TimeoutSeconds: executionTimeoutSeconds };
+  if (scale !== 1 && typeof definition.TimeoutSeconds === 'number') return { ...definition, TimeoutSeconds: definition.TimeoutSeconds * scale };
+  return definition;
 }

@@ -78,13 +78,14 @@ function describe(execution: LocalExecution, result: ExecutionResult | undefined
 
 function wireEvent(event: HistoryEvent, includeData: boolean): Body {
   const { timestamp, ...rest } = event;
-  const out: Body = { ...rest, timestamp: epochSeconds(timestamp) };
+  // A JSON copy: the history's details compute their JSON fields lazily, and the stored history must stay untouched.
+  const out = JSON.parse(JSON.stringify(rest)) as Body;
   if (!includeData) {
     for (const value of Object.values(out)) {
       if (value && typeof value === 'object') for (const key of ['input', 'output', 'parameters']) delete (value as Body)[key];
     }
   }
-  return out;
+  return { ...out, timestamp: epochSeconds(timestamp) };
 }
 
 /** The operations, by name. */

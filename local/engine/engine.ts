@@ -47,6 +47,12 @@ export interface AslEngineOptions {
    */
   readonly timeScale?: number;
   /**
+   * Multiplies every Task's TimeoutSeconds and HeartbeatSeconds, on top of `timeScale`, leaving waits and retry
+   * intervals as they are (a caller that runs its tasks' own timeouts faster, as a test runtime does).
+   * @default 1
+   */
+  readonly taskTimeoutScale?: number;
+  /**
    * Overrides the delay before each retry (milliseconds, used as is: not scaled).
    * @default - AWS's delay (interval, backoff, MaxDelaySeconds, jitter) times `timeScale`
    */
@@ -67,6 +73,11 @@ export interface StartExecutionOptions {
   readonly name?: string;
   /** Aborting it stops the execution (status ABORTED). */
   readonly signal?: AbortSignal;
+  /**
+   * Task handlers for this execution only, instead of the engine's (e.g. per-execution mocks or recording).
+   * @default - the engine's `tasks`
+   */
+  readonly tasks?: TaskHandlers;
 }
 
 /** Final status of an execution. */
@@ -82,6 +93,8 @@ export interface ExecutionResult {
   /** FAILED / ABORTED: the cause (undefined when AWS reports none). */
   readonly cause?: string;
   readonly history: readonly HistoryEvent[];
+  /** Retries made by every state of the execution (Step Functions bills each one as a state transition). */
+  readonly retries: number;
   readonly startDate: Date;
   readonly stopDate: Date;
 }
@@ -147,6 +160,8 @@ export class AslEngine {
     validate(this.definition, 'definition');
     const scale = options.timeScale ?? 1;
     if (!(scale >= 0)) throw new InvalidDefinitionError(`timeScale must be a non-negative number, got ${scale}`);
+    const taskScale = options.taskTimeoutScale ?? 1;
+    if (!(taskScale >= 0)) throw new InvalidDefinitionError(`taskTimeoutScale must be a non-negative number, got ${taskScale}`);
   }
 
   /** Starts an execution; await `execution.result` for its end. */
@@ -172,6 +187,7 @@ export class Execution implements ExecutionServices {
   readonly executionArn: string;
   readonly clock: Clock;
   readonly timeScale: number;
+  readonly taskTimeoutScale: number;
   readonly retryDelay?: (info: RetryDelayInfo) => number;
   readonly resolveTask: (resource: string) => TaskHandler | undefined;
   readonly contextBase: { readonly Execution: JsonObject; readonly StateMachine: JsonObject };
@@ -183,14 +199,16 @@ export class Execution implements ExecutionServices {
   private readonly recorder: HistoryRecorder;
   private readonly controller = new AbortController();
   private currentStatus: ExecutionStatus = 'RUNNING';
+  private retryTotal = 0;
   private stopDetails: { error?: string; cause?: string } = {};
 
   constructor(private readonly engine: AslEngine, readonly input: unknown, options: StartExecutionOptions) {
     const o = engine.options;
     this.clock = o.clock ?? realClock;
     this.timeScale = o.timeScale ?? 1;
+    this.taskTimeoutScale = o.taskTimeoutScale ?? 1;
     this.retryDelay = o.retryDelay;
-    this.resolveTask = taskResolver(o.tasks);
+    this.resolveTask = taskResolver(options.tasks ?? o.tasks);
     this.region = o.region ?? 'us-east-1';
     this.accountId = o.accountId ?? '123456789012';
     const smName = o.stateMachineName ?? 'StateMachine';
@@ -214,6 +232,16 @@ export class Execution implements ExecutionServices {
   /** The history so far (live: grows while the execution runs). */
   get history(): readonly HistoryEvent[] {
     return this.recorder.events;
+  }
+
+  /** Retries made so far by every state of the execution. */
+  get retries(): number {
+    return this.retryTotal;
+  }
+
+  /** Counts one retry (called by Retry handling, whatever the state type). */
+  countRetry(): void {
+    this.retryTotal += 1;
   }
 
   /** RUNNING until `result` settles, then how the execution ended. */
@@ -264,7 +292,7 @@ export class Execution implements ExecutionServices {
       if (this.controller.signal.aborted && reason instanceof ExecutionInterruptedError) {
         if (reason.reason === 'TIMED_OUT') {
           status = 'TIMED_OUT';
-          this.recorder.close(cursor, 'ExecutionTimedOut', { executionTimedOutEventDetails: {} });
+          this.recorder.close(cursor, 'ExecutionTimedOut', { executionTimedOutEventDetails: { error: 'States.Timeout' } });
         } else {
           status = 'ABORTED';
           ({ error, cause } = this.stopDetails);
@@ -285,6 +313,7 @@ export class Execution implements ExecutionServices {
       status,
       ...(status === 'SUCCEEDED' ? { output } : { error, cause }),
       history: this.recorder.events,
+      retries: this.retryTotal,
       startDate: new Date(startTime),
       stopDate: new Date(this.clock.now()),
     };

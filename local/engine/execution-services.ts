@@ -63,8 +63,12 @@ export interface ExecutionServices {
   readonly clock: Clock;
   /** Multiplies every wait, retry interval and timeout. */
   readonly timeScale: number;
+  /** Multiplies Task TimeoutSeconds and HeartbeatSeconds, on top of `timeScale`. */
+  readonly taskTimeoutScale: number;
   readonly retryDelay?: (info: RetryDelayInfo) => number;
   readonly resolveTask: (resource: string) => TaskHandler | undefined;
+  /** Counts one retry of any state (for the execution's total). */
+  countRetry(): void;
   /** `$$.Execution` and `$$.StateMachine`. */
   readonly contextBase: { readonly Execution: JsonObject; readonly StateMachine: JsonObject };
   readonly region: string;

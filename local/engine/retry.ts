@@ -68,6 +68,7 @@ export async function withRetryAndCatch(
             : computedMs * run.services.timeScale;
           await run.services.clock.sleep(ms, run.signal);
           run.retryCount += 1;
+          run.services.countRetry();
           continue;
         }
       }

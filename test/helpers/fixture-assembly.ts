@@ -57,6 +57,40 @@ export function fixtureDefinition(extraStates: Record<string, unknown> = {}): un
   };
 }
 
+/**
+ * A JSONata state machine with Variables, as CDK writes it: assigns the order id, invokes Echo with `Arguments`,
+ * keeps what it echoed in a variable, invokes Fail (retried once, then caught), and builds its output from the
+ * variables alone.
+ */
+export function jsonataFixtureDefinition(): unknown {
+  const arn = (logicalId: string) => ['"', { 'Fn::GetAtt': [logicalId, 'Arn'] }, '"'];
+  return {
+    'Fn::Join': [
+      '',
+      [
+        '{"QueryLanguage":"JSONata","StartAt":"Remember","States":{',
+        '"Remember":{"Type":"Pass","Assign":{"orderId":"{% $states.input.orderId %}"},"Next":"Echo"},',
+        '"Echo":{"Type":"Task","Resource":"arn:',
+        { Ref: 'AWS::Partition' },
+        ':states:::lambda:invoke","Arguments":{"FunctionName":',
+        ...arn('EchoFunction'),
+        ',"Payload":{"id":"{% $orderId %}","doubled":"{% $states.input.n * 2 %}"}},',
+        '"Assign":{"echoed":"{% $states.result.Payload.echoed %}"},"Output":"{% $states.input %}","Next":"Reject"},',
+        '"Reject":{"Type":"Task","Resource":"arn:',
+        { Ref: 'AWS::Partition' },
+        ':states:::lambda:invoke","Arguments":{"FunctionName":',
+        ...arn('FailFunction'),
+        ',"Payload":{"name":"Rejected","message":"{% \'no stock for \' & $orderId %}"}},',
+        '"Retry":[{"ErrorEquals":["Rejected"],"MaxAttempts":1,"IntervalSeconds":30}],',
+        '"Catch":[{"ErrorEquals":["Rejected"],"Assign":{"failure":"{% $states.errorOutput %}"},"Next":"Summarize"}],"End":true},',
+        '"Summarize":{"Type":"Pass","Output":{"orderId":"{% $orderId %}","echoed":"{% $echoed %}",',
+        '"error":"{% $failure.Error %}","message":"{% $parse($failure.Cause).errorMessage %}"},"End":true}',
+        '}}',
+      ],
+    ],
+  };
+}
+
 /** Writes a small cloud assembly (manifest, template, one asset) to a temporary folder and returns the folder. */
 export function writeFixtureAssembly(definition: unknown = fixtureDefinition()): string {
   const dir = mkdtempSync(join(tmpdir(), 'saga-fixture-'));

@@ -186,6 +186,56 @@ describe('AslEngine', () => {
     });
   });
 
+  describe('per execution', () => {
+    it('uses the task handlers given to startExecution instead of the engine\u2019s', async () => {
+      const engine = new AslEngine(taskChain(), { tasks: { [LAMBDA]: () => Promise.resolve('engine') } });
+
+      const own = await engine.startExecution({}, { tasks: { [LAMBDA]: () => Promise.resolve('own') } }).result;
+      const shared = await engine.execute({});
+
+      expect(own.output).toBe('own');
+      expect(shared.output).toBe('engine');
+    });
+
+    it('counts the retries of every state, Parallel included', async () => {
+      let calls = 0;
+      const engine = new AslEngine(
+        {
+          StartAt: 'Both',
+          States: {
+            Both: {
+              Type: 'Parallel',
+              Retry: [{ ErrorEquals: ['Flaky'], IntervalSeconds: 1, MaxAttempts: 2 }],
+              Branches: [
+                {
+                  StartAt: 'Charge',
+                  States: { Charge: { Type: 'Task', Resource: LAMBDA, Retry: [{ ErrorEquals: ['Busy'], IntervalSeconds: 1, MaxAttempts: 1 }], End: true } },
+                },
+              ],
+              End: true,
+            },
+          },
+        },
+        {
+          retryDelay: () => 0,
+          tasks: {
+            [LAMBDA]: () => {
+              calls += 1;
+              if (calls === 1) return Promise.reject(new TaskError('Busy', 'try again'));
+              if (calls === 2) return Promise.reject(new TaskError('Flaky', 'branch fails'));
+              return Promise.resolve('ok');
+            },
+          },
+        },
+      );
+
+      const result = await engine.execute({});
+
+      expect(result.status).toBe('SUCCEEDED');
+      expect(result.retries).toBe(2);
+    });
+  });
+
   describe('timeouts', () => {
     it('fails a Task with States.Timeout after TimeoutSeconds and aborts the handler', async () => {
       const clock = new ManualClock(0);
@@ -202,6 +252,53 @@ describe('AslEngine', () => {
       expect(result).toMatchObject({ status: 'FAILED', error: 'States.Timeout' });
       expect(aborted).toBe(true);
       expect(result.history.map((e) => e.type)).toContain('TaskTimedOut');
+    });
+
+    it('gives a Catch of a Task timeout the error output AWS gives: States.Timeout with an empty cause', async () => {
+      const clock = new ManualClock(0);
+      const engine = new AslEngine(
+        taskChain({ TimeoutSeconds: 5, Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'Compensate' }], ResultPath: '$.r' }),
+        { clock, tasks: { [LAMBDA]: () => new Promise(() => undefined) } },
+      );
+
+      const execution = engine.startExecution({ id: 1 });
+      await clock.advance(5_000);
+      const result = await execution.result;
+
+      expect(result.history.find((e) => e.type === 'TaskTimedOut')).toMatchObject({ taskTimedOutEventDetails: { error: 'States.Timeout', cause: '' } });
+      const compensated = result.history.find((e) => e.type === 'PassStateEntered')!;
+      expect(JSON.parse((compensated.stateEnteredEventDetails as { input: string }).input)).toEqual({ id: 1, failure: { Error: 'States.Timeout', Cause: '' } });
+    });
+
+    it('scales Task timeouts with taskTimeoutScale, leaving Wait states as written, and keeps the written value in the history', async () => {
+      const clock = new ManualClock(0);
+      const engine = new AslEngine(
+        { StartAt: 'Pause', States: { Pause: { Type: 'Wait', Seconds: 10, Next: 'Charge' }, Charge: { Type: 'Task', Resource: LAMBDA, TimeoutSeconds: 10, End: true } } },
+        { clock, taskTimeoutScale: 0.1, tasks: { [LAMBDA]: () => new Promise(() => undefined) } },
+      );
+
+      const execution = engine.startExecution({});
+      await clock.advance(9_999);
+      const scheduledDuringWait = execution.history.some((e) => e.type === 'TaskScheduled');
+      await clock.advance(1 + 1_000);
+      const result = await execution.result;
+
+      expect(scheduledDuringWait).toBe(false);
+      expect(result).toMatchObject({ status: 'FAILED', error: 'States.Timeout' });
+      expect(result.stopDate.getTime() - result.startDate.getTime()).toBe(11_000);
+      expect(result.history.find((e) => e.type === 'TaskScheduled')).toMatchObject({ taskScheduledEventDetails: { timeoutInSeconds: 10 } });
+    });
+
+    it('records States.Timeout on the ExecutionTimedOut event', async () => {
+      const clock = new ManualClock(0);
+      const engine = new AslEngine({ StartAt: 'Pause', TimeoutSeconds: 3, States: { Pause: { Type: 'Wait', Seconds: 10, End: true } } }, { clock });
+
+      const execution = engine.startExecution({});
+      await clock.advance(3_000);
+      const result = await execution.result;
+
+      expect(result.status).toBe('TIMED_OUT');
+      expect(result.history[result.history.length - 1]).toMatchObject({ type: 'ExecutionTimedOut', executionTimedOutEventDetails: { error: 'States.Timeout' } });
     });
 
     it('fails with States.HeartbeatTimeout when the task stops heartbeating', async () => {

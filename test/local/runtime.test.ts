@@ -1,6 +1,6 @@
 import { LocalRuntime } from '../../local/runtime';
 import { assertJava, startDynamoDbLocal } from '../../local/dynamodb-local';
-import { fixtureDefinition, writeFixtureAssembly } from '../helpers/fixture-assembly';
+import { fixtureDefinition, jsonataFixtureDefinition, writeFixtureAssembly } from '../helpers/fixture-assembly';
 
 const start = (cdkOut: string) => LocalRuntime.start({ cdkOut, synth: 'never', dynamoDbEndpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB });
 
@@ -90,16 +90,103 @@ describe('LocalRuntime', () => {
   });
 });
 
-describe('LocalRuntime refuses what it cannot run faithfully', () => {
+describe('LocalRuntime on a JSONata state machine with Variables', () => {
+  let runtime: LocalRuntime;
+  beforeAll(async () => {
+    runtime = await LocalRuntime.start({
+      cdkOut: writeFixtureAssembly(jsonataFixtureDefinition()),
+      synth: 'never',
+      dynamoDbEndpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB,
+      retryDelayMs: 5,
+    });
+  });
+  afterAll(async () => {
+    await runtime?.close();
+  });
+
+  it('passes variables between states, invokes with Arguments, and catches the function\u2019s error', async () => {
+    const result = await runtime.startExecution({ name: 'jsonata-1', input: { orderId: 'ord-7', n: 21 } }).result;
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.output).toEqual({ orderId: 'ord-7', echoed: { id: 'ord-7', doubled: 42 }, error: 'Rejected', message: 'no stock for ord-7' });
+    expect(result.path).toEqual(['Remember', 'Echo', 'Reject', 'Summarize']);
+  });
+
+  it('retries after retryDelayMs instead of the definition\u2019s interval, and counts the retry as a transition', async () => {
+    const started = Date.now();
+    const result = await runtime.startExecution({ name: 'jsonata-2', input: { orderId: 'ord-8', n: 1 } }).result;
+
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(result.retries).toBe(1);
+    expect(result.transitions).toBe(5);
+    expect(result.history.filter((e) => e.type === 'TaskFailed').map((e) => e.taskFailedEventDetails)).toMatchObject([
+      { resourceType: 'lambda', resource: 'invoke', error: 'Rejected' },
+      { resourceType: 'lambda', resource: 'invoke', error: 'Rejected' },
+    ]);
+  });
+
+  it('records the evaluated Arguments as the task\u2019s parameters and the assigned variables in the history', async () => {
+    const result = await runtime.startExecution({ name: 'jsonata-3', input: { orderId: 'ord-9', n: 2 } }).result;
+
+    const scheduled = result.history.find((e) => e.type === 'TaskScheduled')!;
+    expect(JSON.parse((scheduled.taskScheduledEventDetails as { parameters: string }).parameters)).toEqual({
+      FunctionName: 'arn:aws:lambda:us-east-1:000000000000:function:EchoFunction',
+      Payload: { id: 'ord-9', doubled: 4 },
+    });
+    const remembered = result.history.find((e) => e.type === 'PassStateExited')!;
+    expect(remembered.stateExitedEventDetails).toMatchObject({ name: 'Remember', assignedVariables: { orderId: '"ord-9"' } });
+    expect(result.history.map((e) => e.previousEventId)).toEqual(result.history.map((e) => e.id - 1));
+  });
+});
+
+describe('LocalRuntime refuses what it does not emulate', () => {
+  const lambda = 'arn:aws:states:::lambda:invoke';
   it.each([
-    ['JSONata', { JsonataState: { Type: 'Pass', QueryLanguage: 'JSONata', End: true } }, /state JsonataState uses JSONata/],
-    ['Variables', { AssignState: { Type: 'Pass', Assign: { x: 1 }, End: true } }, /state AssignState uses Variables \(Assign\)/],
-    ['HeartbeatSeconds', { Beat: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', HeartbeatSeconds: 5, Parameters: { FunctionName: 'x' }, End: true } }, /state Beat uses HeartbeatSeconds/],
+    ['HeartbeatSeconds', { Beat: { Type: 'Task', Resource: lambda, HeartbeatSeconds: 5, Parameters: { FunctionName: 'x' }, End: true } }, /state Beat uses HeartbeatSeconds/],
     ['an unserved integration', { Put: { Type: 'Task', Resource: 'arn:aws:states:::dynamodb:putItem', Parameters: {}, End: true } }, /state Put calls arn:aws:states:::dynamodb:putItem/],
+    ['a callback integration', { Wait: { Type: 'Task', Resource: `${lambda}.waitForTaskToken`, Parameters: { FunctionName: 'x' }, End: true } }, /state Wait uses the waitForTaskToken integration pattern/],
+    ['a .sync integration', { Run: { Type: 'Task', Resource: 'arn:aws:states:::states:startExecution.sync:2', Parameters: {}, End: true } }, /state Run uses the sync:2 integration pattern/],
+    [
+      'a Distributed Map reading from S3, inside a Parallel branch',
+      {
+        Fan: {
+          Type: 'Parallel',
+          End: true,
+          Branches: [
+            {
+              StartAt: 'Each',
+              States: {
+                Each: {
+                  Type: 'Map',
+                  ItemReader: { Resource: 'arn:aws:states:::s3:getObject', Parameters: { Bucket: 'b', Key: 'k' } },
+                  ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, StartAt: 'Done', States: { Done: { Type: 'Succeed' } } },
+                  End: true,
+                },
+              },
+            },
+          ],
+        },
+      },
+      /state Fan\[branch 0\]\.Each uses Distributed Map \(ItemReader/,
+    ],
   ])('%s, naming the state and the feature', async (_what, states, message) => {
     const cdkOut = writeFixtureAssembly(fixtureDefinition(states));
 
     await expect(start(cdkOut)).rejects.toMatchObject({ name: 'UnsupportedDefinitionError', message: expect.stringMatching(message) });
+  });
+
+  it('runs JSONata and Variables, which it used to refuse', async () => {
+    const cdkOut = writeFixtureAssembly(
+      fixtureDefinition({
+        JsonataState: { Type: 'Pass', QueryLanguage: 'JSONata', Output: '{% $states.input %}', End: true },
+        AssignState: { Type: 'Pass', Assign: { x: 1 }, End: true },
+      }),
+    );
+
+    const runtime = await start(cdkOut);
+    await runtime.close();
+
+    expect(runtime.stateMachine().definition.States).toHaveProperty('JsonataState');
   });
 });
 

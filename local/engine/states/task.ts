@@ -140,7 +140,7 @@ class TaskAttempt implements TaskContext {
   readonly heartbeat = (): void => {
     if (this.heartbeatSeconds === undefined || this.failure) return;
     this.cancelHeartbeat?.();
-    this.cancelHeartbeat = scheduleTimer(this.run.services.clock, this.heartbeatSeconds * 1000 * this.run.services.timeScale, () =>
+    this.cancelHeartbeat = scheduleTimer(this.run.services.clock, this.heartbeatSeconds * 1000 * this.run.services.timeScale * this.run.services.taskTimeoutScale, () =>
       this.stop(new HeartbeatTimeoutError()),
     );
   };
@@ -160,7 +160,10 @@ class TaskAttempt implements TaskContext {
     });
     stopped.catch(ignore);
     if (timeout !== undefined) {
-      this.cancelTimeout = scheduleTimer(run.services.clock, timeout * 1000 * run.services.timeScale, () => this.stop(new TaskTimeoutError()));
+      this.cancelTimeout = scheduleTimer(run.services.clock, timeout * 1000 * run.services.timeScale * run.services.taskTimeoutScale, () =>
+        // AWS reports a Task's timeout with an empty cause: a Catch receives {"Error":"States.Timeout","Cause":""}.
+        this.stop(new TaskTimeoutError('')),
+      );
     }
     this.heartbeat();
     const call = invoke(handler, input, this, run.signal);

@@ -2,19 +2,25 @@ import type { ExecutionResult } from '../local/runtime';
 import { causeMessage } from './format';
 
 /**
- * The error and message of the step failure that sent the saga into compensation: the last failed Task call
- * before the first state that is not a Task.
+ * The error and message of the step failure that sent the saga into compensation: the last failed attempt of the
+ * step the execution's cause names (`ChargePayment failed with …`), or, when the command was refused, the failure
+ * just before the Fail state.
  */
 export function stepFailure(result: ExecutionResult): { error: string; message?: string } | undefined {
+  const failedStep = /^(\w+) failed with /.exec(result.cause ?? '')?.[1];
+  let state: string | undefined;
   let last: { error: string; message?: string } | undefined;
   for (const event of result.history) {
-    if (event.type === 'TaskFailed' || event.type === 'TaskTimedOut') {
+    if (event.type.endsWith('StateEntered')) {
+      state = (event.stateEnteredEventDetails as { name?: string } | undefined)?.name;
+      if (event.type === 'FailStateEntered' && !failedStep) return last;
+    }
+    if ((event.type === 'TaskFailed' || event.type === 'TaskTimedOut') && (!failedStep || state === failedStep)) {
       const details = (event.taskFailedEventDetails ?? event.taskTimedOutEventDetails) as { error: string; cause?: string };
       last = { error: details.error, message: causeMessage(details.cause) };
     }
-    if (event.type === 'PassStateEntered' || event.type === 'FailStateEntered') return last;
   }
-  return undefined;
+  return last;
 }
 
 /** One line that says how an execution ended. */

@@ -26,66 +26,47 @@ export const DefaultCompensationRetry: sfn.RetryProps = {
   jitterStrategy: sfn.JitterType.FULL,
 };
 
-/** Where a state machine keeps what its compensations need. */
-export interface CompensationPaths {
-  /** JSONPath of the saga id (the execution ARN that owns the records). */
-  readonly sagaId: string;
-  /** JSONPath of the saga's state. */
-  readonly state: string;
-  /** JSONPath of the failure being compensated (`{ step, error, cause }`). */
-  readonly failure: string;
-}
-
-/** Paths in the saga's own state machine: it is the saga, and its state is the whole state. */
-export const SagaPaths: CompensationPaths = { sagaId: '$$.Execution.Id', state: '$', failure: '$.failure' };
-
 export interface CompensationTaskOptions {
   readonly queue: sqs.IQueue;
   readonly retry: sfn.RetryProps;
-  readonly paths: CompensationPaths;
   /**
-   * Errors that say the saga's state is malformed, so no step can have written anything: not retried, and caught
+   * Errors that say the saga's command is malformed, so no step can have written anything: not retried, and caught
    * to `next` instead of being recorded as a failure.
    * @default - none
    */
   readonly inputErrors?: { readonly errors: readonly string[]; readonly next: sfn.IChainable };
   /**
-   * Keep the function's result's `outcome` at this path (see `SagaOutcome`).
-   * @default - the result is discarded
+   * Variables to assign from the function's result when it succeeds (JSONata over `$states.result`).
+   * @default - none
    */
-  readonly outcomePath?: string;
+  readonly assign?: Record<string, unknown>;
 }
 
 /**
- * Adds one compensation to a state machine: a Lambda task that retries every error, then, if it still fails,
- * records the failure on the queue (`sagaId`, `executionArn` of the recording execution, `step`, `error`, `cause`,
- * the saga's state as `input`, and `failure`) and goes on with `next` either way. `$.compensationError` tells the
- * end of the chain that a compensation failed.
+ * Adds one compensation to a JSONata state machine that keeps the saga in variables (`$sagaId`, `$command`,
+ * `$failure`): a Lambda task invoked with the clean `{ sagaId, state: $command, failure }`, that retries every error,
+ * then, if it still fails, records the failure on the queue (`sagaId`, `executionArn` of the recording execution,
+ * `step`, `error`, `cause`, the command as `input`, and `failure`) and goes on with `next` either way. It sets
+ * `$compensationFailed` for the end of the chain.
  */
 export function compensationTask(scope: Construct, compensation: SagaCompensation, next: sfn.IChainable, options: CompensationTaskOptions): sfn.TaskStateBase {
-  const { paths } = options;
-  const task = new tasks.LambdaInvoke(scope, compensation.name, {
+  const task = tasks.LambdaInvoke.jsonata(scope, compensation.name, {
     lambdaFunction: compensation.function,
-    payload: sfn.TaskInput.fromObject({
-      sagaId: sfn.JsonPath.stringAt(paths.sagaId),
-      state: paths.state === '$' ? sfn.JsonPath.entirePayload : sfn.JsonPath.objectAt(paths.state),
-      ...(paths === SagaPaths ? {} : { failure: sfn.JsonPath.objectAt(paths.failure) }),
-    }),
-    ...(options.outcomePath ? { resultSelector: { 'outcome.$': '$.Payload.outcome' }, resultPath: options.outcomePath } : { resultPath: sfn.JsonPath.DISCARD }),
+    payload: sfn.TaskInput.fromObject({ sagaId: '{% $sagaId %}', state: '{% $command %}', failure: '{% $failure %}' }),
+    assign: options.assign,
     retryOnServiceExceptions: false,
   });
-  const record = new tasks.SqsSendMessage(scope, `Record${compensation.name}Failure`, {
+  const record = tasks.SqsSendMessage.jsonata(scope, `Record${compensation.name}Failure`, {
     queue: options.queue,
     messageBody: sfn.TaskInput.fromObject({
-      sagaId: sfn.JsonPath.stringAt(paths.sagaId),
-      executionArn: sfn.JsonPath.executionId,
+      sagaId: '{% $sagaId %}',
+      executionArn: '{% $states.context.Execution.Id %}',
       step: compensation.name,
-      error: sfn.JsonPath.stringAt('$.compensationError.Error'),
-      cause: sfn.JsonPath.stringAt('$.compensationError.Cause'),
-      input: paths.state === '$' ? sfn.JsonPath.objectAt('$') : sfn.JsonPath.objectAt(paths.state),
-      failure: sfn.JsonPath.objectAt(paths.failure),
+      error: '{% $compensationError.Error %}',
+      cause: '{% $compensationError.Cause %}',
+      input: '{% $command %}',
+      failure: '{% $failure %}',
     }),
-    resultPath: sfn.JsonPath.DISCARD,
   });
   record.addRetry({
     errors: [sfn.Errors.ALL],
@@ -96,14 +77,14 @@ export function compensationTask(scope: Construct, compensation: SagaCompensatio
   });
   // Even when the record cannot be written, the remaining compensations still run and the saga ends
   // SagaCompensationFailed: the failure stays visible in the execution's history and metrics.
-  record.addCatch(next, { errors: [sfn.Errors.ALL], resultPath: '$.recordError' });
+  record.addCatch(next, { errors: [sfn.Errors.ALL] });
   record.next(next);
   if (options.inputErrors) {
     task.addRetry({ errors: [...options.inputErrors.errors], maxAttempts: 0 });
-    task.addCatch(options.inputErrors.next, { errors: [...options.inputErrors.errors], resultPath: '$.inputError' });
+    task.addCatch(options.inputErrors.next, { errors: [...options.inputErrors.errors] });
   }
   task.addRetry(options.retry);
-  task.addCatch(record, { errors: [sfn.Errors.ALL], resultPath: '$.compensationError' });
+  task.addCatch(record, { errors: [sfn.Errors.ALL], assign: { compensationFailed: true, compensationError: '{% $states.errorOutput %}' } });
   task.next(next);
   return task;
 }

@@ -5,7 +5,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { acknowledgeStateMachineGrants, compensationTask, type CompensationPaths, type SagaCompensation } from './saga-compensation';
+import { acknowledgeStateMachineGrants, compensationTask, type SagaCompensation } from './saga-compensation';
 import { SagaErrorName, SagaOutcome } from './saga-errors';
 
 /** Properties of a {@link SagaRecovery}. */
@@ -36,9 +36,6 @@ export interface SagaRecoveryProps {
   /** @default - no execution timeout */
   readonly timeout?: Duration;
 }
-
-/** Where the recovery state machine keeps what the compensations need. */
-const RecoveryPaths: CompensationPaths = { sagaId: '$.sagaId', state: '$.state', failure: '$.failure' };
 
 /**
  * Compensates executions of a saga that ended without running its compensations: stopped (ABORTED), past the
@@ -75,52 +72,50 @@ export class SagaRecovery extends Construct {
   constructor(scope: Construct, id: string, props: SagaRecoveryProps) {
     super(scope, id);
 
-    const recovered = new sfn.Succeed(this, 'SagaRecovered', { comment: 'Every compensation ran: the saga is undone.' });
-    const notTheOwner = new sfn.Succeed(this, 'NotTheOwner', {
-      comment: "Another saga owns the ledger: this one never got past its first step, and has nothing to undo.",
+    const recovered = sfn.Succeed.jsonata(this, 'SagaRecovered', { comment: 'Every compensation ran: the saga is undone.' });
+    const notTheOwner = sfn.Succeed.jsonata(this, 'NotTheOwner', {
+      comment: 'Another saga owns the ledger: this one never got past its first step, and has nothing to undo.',
     });
-    const nothingToRecover = new sfn.Succeed(this, 'NothingToRecover', {
+    const nothingToRecover = sfn.Succeed.jsonata(this, 'NothingToRecover', {
       comment: 'The saga was started with a malformed command, which its first step refuses before writing anything.',
     });
-    const compensationFailed = new sfn.Fail(this, SagaErrorName.CompensationFailed, {
+    const compensationFailed = sfn.Fail.jsonata(this, SagaErrorName.CompensationFailed, {
       error: SagaErrorName.CompensationFailed,
-      causePath: '$.failure.cause',
+      cause: '{% $failure.cause %}',
     });
-    const outcome = new sfn.Choice(this, 'CheckCompensations')
-      .when(sfn.Condition.isPresent('$.compensationError'), compensationFailed)
+    const outcome = sfn.Choice.jsonata(this, 'CheckCompensations')
+      .when(sfn.Condition.jsonata('{% $compensationFailed %}'), compensationFailed)
       .otherwise(recovered);
 
-    const options = { queue: props.compensationFailureQueue, retry: props.compensationRetry, paths: RecoveryPaths };
+    const options = { queue: props.compensationFailureQueue, retry: props.compensationRetry };
     let next: sfn.IChainable = outcome;
     for (const compensation of [...props.compensations].reverse()) next = compensationTask(this, compensation, next, options);
-    const ownership = new sfn.Choice(this, 'CheckOwnership')
-      .when(sfn.Condition.and(sfn.Condition.isPresent('$.ledger.outcome'), sfn.Condition.stringEquals('$.ledger.outcome', SagaOutcome.NotOwned)), notTheOwner)
+    const ownership = sfn.Choice.jsonata(this, 'CheckOwnership')
+      .when(sfn.Condition.jsonata(`{% $ledger = '${SagaOutcome.NotOwned}' %}`), notTheOwner)
       .otherwise(next);
     const firstCompensation = compensationTask(this, props.failureStep, ownership, {
       ...options,
-      outcomePath: '$.ledger',
+      assign: { ledger: '{% $states.result.Payload.outcome %}' },
       inputErrors: props.inputErrors.length > 0 ? { errors: props.inputErrors, next: nothingToRecover } : undefined,
     });
 
-    const prepare = new sfn.Pass(this, 'PrepareRecovery', {
-      parameters: {
-        'sagaId.$': '$.detail.executionArn',
-        'state.$': 'States.StringToJson($.saga.input)',
-        failure: {
-          step: 'Recovery',
-          'error.$': '$.detail.status',
-          'cause.$': "States.Format('the saga execution ended {} without compensating; compensated by {}', $.detail.status, $$.Execution.Id)",
-        },
+    // The variables the compensations read: the saga that ended (its execution ARN owns the records), its
+    // command, and the failure they compensate.
+    const recoveryVariables = (input: string) => ({
+      sagaId: '{% $states.input.detail.executionArn %}',
+      command: `{% $parse(${input}) %}`,
+      failure: {
+        step: 'Recovery',
+        error: '{% $states.input.detail.status %}',
+        cause: "{% 'the saga execution ended ' & $states.input.detail.status & ' without compensating; compensated by ' & $states.context.Execution.Id %}",
       },
-    }).next(firstCompensation);
-    const takeInput = new sfn.Pass(this, 'TakeSagaInput', {
-      parameters: { 'input.$': '$.detail.input' },
-      resultPath: '$.saga',
-    }).next(prepare);
-    const describe = new tasks.CallAwsService(this, 'DescribeSagaExecution', {
+      compensationFailed: false,
+      ledger: null,
+    });
+    const describe = tasks.CallAwsService.jsonata(this, 'DescribeSagaExecution', {
       service: 'sfn',
       action: 'describeExecution',
-      parameters: { ExecutionArn: sfn.JsonPath.stringAt('$.detail.executionArn') },
+      parameters: { ExecutionArn: '{% $states.input.detail.executionArn %}' },
       iamAction: 'states:DescribeExecution',
       iamResources: [
         Stack.of(this).formatArn({
@@ -130,18 +125,20 @@ export class SagaRecovery extends Construct {
           resourceName: `${props.sagaStateMachine.stateMachineName}:*`,
         }),
       ],
-      resultSelector: { 'input.$': '$.Input' },
-      resultPath: '$.saga',
+      assign: recoveryVariables('$states.result.Input'),
     });
     describe.addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(1), backoffRate: 2, maxAttempts: 6, jitterStrategy: sfn.JitterType.FULL });
-    describe.next(prepare);
+    describe.next(firstCompensation);
     // The event carries the input only while it is at most 248 KiB; otherwise `input` is null.
-    const start = new sfn.Choice(this, 'HasSagaInput')
-      .when(sfn.Condition.isString('$.detail.input'), takeInput)
+    const start = sfn.Choice.jsonata(this, 'HasSagaInput')
+      .when(sfn.Condition.jsonata("{% $type($states.input.detail.input) = 'string' %}"), firstCompensation, {
+        assign: recoveryVariables('$states.input.detail.input'),
+      })
       .otherwise(describe);
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       definitionBody: sfn.DefinitionBody.fromChainable(start),
+      queryLanguage: sfn.QueryLanguage.JSONATA,
       logs: props.logs,
       tracingEnabled: props.tracingEnabled ?? true,
       timeout: props.timeout,

@@ -5,7 +5,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { functionTimeout, worstCase } from './saga-budget';
-import { acknowledgeStateMachineGrants, compensationTask, DefaultCompensationRetry, SagaPaths, type SagaCompensation } from './saga-compensation';
+import { acknowledgeStateMachineGrants, compensationTask, DefaultCompensationRetry, type SagaCompensation } from './saga-compensation';
 import { LambdaServiceErrors, SagaErrorName } from './saga-errors';
 import { SagaRecovery } from './saga-recovery';
 
@@ -109,12 +109,15 @@ const STATE_NAME = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
  * A Step Functions state machine that runs a saga: forward steps in order and, when one fails, the
  * compensations of the steps that may have committed, in reverse order, then a final failure step.
  *
- * Every function is invoked with `{ "sagaId": <execution ARN>, "state": <the saga's state> }`. The state is the
- * execution's input with each step's result at `results.<Step>.Payload` and, on a failure path, the failure at
- * `failure`. The saga id is the execution ARN, not its name or a business key: names are chosen by whoever starts
- * the execution (the console makes up a UUID), so the functions must record who owns what they write and refuse
- * another saga's records. Make the first step create the saga's ledger (for example the order, PENDING) with a
- * conditional write, and list its refusal of a second saga in `inputErrors`.
+ * The state machine is written in JSONata and keeps the saga's data in variables: `$sagaId` (the execution ARN),
+ * `$command` (the execution's input), `$results` (each step's result at `<Step>.Payload`), `$failure`
+ * (`{ step, error, cause }` once a step failed). A forward step is invoked with
+ * `{ "sagaId": $sagaId, "state": <the command with "results"> }`; a compensation with the clean
+ * `{ "sagaId": $sagaId, "state": $command, "failure": $failure }`. The saga id is the execution ARN, not its name or a
+ * business key: names are chosen by whoever starts the execution (the console makes up a UUID), so the functions
+ * must record who owns what they write and refuse another saga's records. Make the first step create the saga's
+ * ledger (for example the order, PENDING) with a conditional write, and list its refusal of a second saga in
+ * `inputErrors`.
  *
  * - A business rejection of step *i* (its `businessErrors`) is not retried and compensates from step *i - 1*.
  * - Any other error of step *i*, `States.Timeout` included, compensates from step *i* itself.
@@ -161,21 +164,19 @@ export class Saga extends Construct {
     validate(props);
     this.timeout = props.timeout ?? Saga.timeoutBudget(props);
 
-    const failed = new sfn.Fail(this, SagaErrorName.Compensated, {
-      error: SagaErrorName.Compensated,
-      causePath: '$.failure.summary',
-    });
-    const compensationFailed = new sfn.Fail(this, SagaErrorName.CompensationFailed, {
-      error: SagaErrorName.CompensationFailed,
-      causePath: '$.failure.summary',
-    });
-    const outcome = new sfn.Choice(this, 'CheckCompensations')
-      .when(sfn.Condition.isPresent('$.compensationError'), compensationFailed)
+    // The saga's data lives in variables, not in the state: $sagaId (the execution ARN, which owns every record),
+    // $command (the execution's input), $results (each step's result, as { <Step>: { Payload } }), $failure
+    // ({ step, error, cause } once a step failed) and $compensationFailed.
+    const failureCause = "{% $failure.step & ' failed with ' & $failure.error %}";
+    const failed = sfn.Fail.jsonata(this, SagaErrorName.Compensated, { error: SagaErrorName.Compensated, cause: failureCause });
+    const compensationFailed = sfn.Fail.jsonata(this, SagaErrorName.CompensationFailed, { error: SagaErrorName.CompensationFailed, cause: failureCause });
+    const outcome = sfn.Choice.jsonata(this, 'CheckCompensations')
+      .when(sfn.Condition.jsonata('{% $compensationFailed %}'), compensationFailed)
       .otherwise(failed);
 
     const compensationRetry = props.compensationRetry ?? DefaultCompensationRetry;
     const compensate = (compensation: SagaCompensation, next: sfn.IChainable): sfn.State =>
-      compensationTask(this, compensation, next, { queue: props.compensationFailureQueue, retry: compensationRetry, paths: SagaPaths });
+      compensationTask(this, compensation, next, { queue: props.compensationFailureQueue, retry: compensationRetry });
 
     // unwindFrom[i + 1] is where compensation starts when steps 0..i may have committed; unwindFrom[0] is the
     // failure step alone.
@@ -184,54 +185,48 @@ export class Saga extends Construct {
       unwindFrom.push(step.compensation ? compensate(step.compensation, unwindFrom[i]) : unwindFrom[i]);
     });
 
-    const noteFailure = (id: string, stepName: string, next: sfn.State) =>
-      new sfn.Pass(this, id, {
-        parameters: {
-          step: stepName,
-          'error.$': '$.failure.Error',
-          'cause.$': '$.failure.Cause',
-          'summary.$': `States.Format('{} failed with {}', '${stepName}', $.failure.Error)`,
-        },
-        resultPath: '$.failure',
-      }).next(next);
-
     const transientErrors = props.transientErrors ?? [];
-    // The input may not even be an object, so the error replaces the state instead of being added to it.
-    const inputRejected = new sfn.Fail(this, 'InputRejected', {
-      errorPath: '$.Error',
-      causePath: '$.Cause',
-    });
+    const inputRejected = sfn.Fail.jsonata(this, 'InputRejected', { error: '{% $inputError.Error %}', cause: '{% $inputError.Cause %}' });
+    // The first step's own variables are assigned when it ends, whichever way: the rest of the saga reads them.
+    const sagaVariables = { sagaId: '{% $states.context.Execution.Id %}', command: '{% $states.input %}', compensationFailed: false };
+    const last = props.steps.length - 1;
 
     const stepStates = props.steps.map((step, i) => {
-      const task = new tasks.LambdaInvoke(this, step.name, {
+      const first = i === 0;
+      const result = `{"${step.name}": {"Payload": $states.result.Payload}}`;
+      const results = first ? `{% ${result} %}` : `{% $merge([$results, ${result}]) %}`;
+      const task = tasks.LambdaInvoke.jsonata(this, step.name, {
         lambdaFunction: step.action,
-        payload: sagaPayload(),
-        resultSelector: { 'Payload.$': '$.Payload' },
-        resultPath: `$.results.${step.name}`,
+        payload: sfn.TaskInput.fromObject(
+          first
+            ? { sagaId: '{% $states.context.Execution.Id %}', state: '{% $states.input %}' }
+            : { sagaId: '{% $sagaId %}', state: '{% $merge([$command, {"results": $results}]) %}' },
+        ),
+        assign: first ? { ...sagaVariables, results } : { results },
+        // The saga's output is what it was given, with every step's result (as the state carried it before).
+        outputs: i === last ? `{% $merge([$command, {"results": $merge([$results, ${result}])}]) %}` : undefined,
         retryOnServiceExceptions: false,
         taskTimeout: step.timeout ? sfn.Timeout.duration(step.timeout) : undefined,
       });
       task.addRetry(step.retry ?? defaultStepRetry(transientErrors));
-      if (i === 0 && props.inputErrors && props.inputErrors.length > 0) {
-        // No ResultPath: a Catcher's default, '$', replaces the state with the error output.
-        task.addCatch(inputRejected, { errors: [...props.inputErrors] });
+      const noteFailure = {
+        ...(first ? sagaVariables : {}),
+        failure: `{% {"step": "${step.name}", "error": $states.errorOutput.Error, "cause": $states.errorOutput.Cause} %}`,
+      };
+      if (first && props.inputErrors && props.inputErrors.length > 0) {
+        task.addCatch(inputRejected, { errors: [...props.inputErrors], assign: { inputError: '{% $states.errorOutput %}' } });
       }
       if (step.businessErrors && step.businessErrors.length > 0) {
-        task.addCatch(noteFailure(`${step.name}Rejected`, step.name, unwindFrom[i]), {
-          errors: [...step.businessErrors],
-          resultPath: '$.failure',
-        });
+        task.addCatch(unwindFrom[i], { errors: [...step.businessErrors], assign: noteFailure });
       }
-      task.addCatch(noteFailure(`${step.name}Failed`, step.name, unwindFrom[i + 1]), {
-        errors: [sfn.Errors.ALL],
-        resultPath: '$.failure',
-      });
+      task.addCatch(unwindFrom[i + 1], { errors: [sfn.Errors.ALL], assign: noteFailure });
       return task;
     });
     for (let i = 1; i < stepStates.length; i++) stepStates[i - 1].next(stepStates[i]);
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       definitionBody: sfn.DefinitionBody.fromChainable(stepStates[0]),
+      queryLanguage: sfn.QueryLanguage.JSONATA,
       stateMachineType: props.stateMachineType ?? sfn.StateMachineType.STANDARD,
       stateMachineName: props.stateMachineName,
       logs: props.logs,
@@ -271,11 +266,6 @@ function defaultStepRetry(transientErrors: readonly string[]): sfn.RetryProps {
   };
 }
 
-/** What every function of the saga is invoked with: the saga's id (its execution ARN) and its state. */
-function sagaPayload(): sfn.TaskInput {
-  return sfn.TaskInput.fromObject({ sagaId: sfn.JsonPath.executionId, state: sfn.JsonPath.entirePayload });
-}
-
 function validate(props: SagaProps): void {
   if (props.steps.length === 0) throw new Error('Saga: steps must hold at least one step');
   const names = new Map<string, string>();
@@ -296,8 +286,6 @@ function validate(props: SagaProps): void {
   };
   for (const [i, step] of props.steps.entries()) {
     claim(step.name, 'step');
-    claim(`${step.name}Failed`, `the failure note of step ${step.name}`);
-    if (step.businessErrors?.length) claim(`${step.name}Rejected`, `the rejection note of step ${step.name}`);
     if (step.compensation) claimCompensation(step.compensation, `compensation of ${step.name}`);
     const reservedErrors = step.businessErrors?.filter((e) => e.startsWith('States.')) ?? [];
     if (reservedErrors.length > 0) {

@@ -54,7 +54,6 @@ function expectedPath(c: Case): { path: string[]; error?: string } {
     path.push(step);
     const result = outcome(step);
     if (result === 'ok') continue;
-    path.push(`${step}${result === 'rejected' ? 'Rejected' : 'Failed'}`);
     unwindFrom = result === 'rejected' ? i - 1 : i;
     break;
   }

@@ -49,24 +49,24 @@ const provoke: Record<string, Partial<Record<Kind, { faults?: Record<string, Fau
 /** The paths DESIGN.md prescribes: a rejection unwinds from the previous step, any other failure from the step itself. */
 const expectedPath: Record<string, Record<Kind, string[]>> = {
   [R]: {
-    'business rejection': [N, R, `${R}Rejected`, ...compensated],
-    'unknown error': [N, R, `${R}Failed`, 'ReleaseInventory', ...compensated],
-    timeout: [N, R, `${R}Failed`, 'ReleaseInventory', ...compensated],
+    'business rejection': [N, R, ...compensated],
+    'unknown error': [N, R, 'ReleaseInventory', ...compensated],
+    timeout: [N, R, 'ReleaseInventory', ...compensated],
   },
   [C]: {
-    'business rejection': [N, R, C, `${C}Rejected`, 'ReleaseInventory', ...compensated],
-    'unknown error': [N, R, C, `${C}Failed`, 'RefundPayment', 'ReleaseInventory', ...compensated],
-    timeout: [N, R, C, `${C}Failed`, 'RefundPayment', 'ReleaseInventory', ...compensated],
+    'business rejection': [N, R, C, 'ReleaseInventory', ...compensated],
+    'unknown error': [N, R, C, 'RefundPayment', 'ReleaseInventory', ...compensated],
+    timeout: [N, R, C, 'RefundPayment', 'ReleaseInventory', ...compensated],
   },
   [O]: {
-    'business rejection': [N, R, C, O, `${O}Rejected`, 'RefundPayment', 'ReleaseInventory', ...compensated],
-    'unknown error': [N, R, C, O, `${O}Failed`, 'RefundPayment', 'ReleaseInventory', ...compensated],
-    timeout: [N, R, C, O, `${O}Failed`, 'RefundPayment', 'ReleaseInventory', ...compensated],
+    'business rejection': [N, R, C, O, 'RefundPayment', 'ReleaseInventory', ...compensated],
+    'unknown error': [N, R, C, O, 'RefundPayment', 'ReleaseInventory', ...compensated],
+    timeout: [N, R, C, O, 'RefundPayment', 'ReleaseInventory', ...compensated],
   },
   // CreateOrder has no business rejection: it refuses a duplicate order instead (test/e2e/ownership.test.ts).
   [N]: {
-    'unknown error': [N, `${N}Failed`, ...compensated],
-    timeout: [N, `${N}Failed`, ...compensated],
+    'unknown error': [N, ...compensated],
+    timeout: [N, ...compensated],
   } as Record<Kind, string[]>,
 };
 
@@ -139,7 +139,7 @@ describe('the order saga on the local runtime', () => {
 
     const result = await runtime.startExecution({ name: order.orderId, input: order }).result;
 
-    expect(result.path).toEqual([N, R, C, O, `${O}Failed`, 'RefundPayment', 'RecordRefundPaymentFailure', 'ReleaseInventory', 'CancelOrder', 'CheckCompensations', SagaErrorName.CompensationFailed]);
+    expect(result.path).toEqual([N, R, C, O, 'RefundPayment', 'RecordRefundPaymentFailure', 'ReleaseInventory', 'CancelOrder', 'CheckCompensations', SagaErrorName.CompensationFailed]);
     expect(result.error).toBe(SagaErrorName.CompensationFailed);
     const messages = runtime.queues.peek(queueUrl).slice(before).map((m) => JSON.parse(m.body) as Record<string, unknown>);
     expect(messages).toHaveLength(1);

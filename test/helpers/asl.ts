@@ -9,8 +9,12 @@ export interface AslState {
   Parameters?: Record<string, unknown>;
   ResultPath?: string | null;
   Retry?: { ErrorEquals: string[]; MaxAttempts?: number; IntervalSeconds?: number; BackoffRate?: number; JitterStrategy?: string }[];
-  Catch?: { ErrorEquals: string[]; Next: string; ResultPath?: string }[];
-  Choices?: { Variable?: string; IsPresent?: boolean; Next: string; And?: unknown[] }[];
+  Catch?: { ErrorEquals: string[]; Next: string; ResultPath?: string; Assign?: Record<string, unknown> }[];
+  Choices?: { Variable?: string; IsPresent?: boolean; Condition?: string; Next: string; And?: unknown[]; Assign?: Record<string, unknown> }[];
+  Arguments?: Record<string, unknown>;
+  Assign?: Record<string, unknown>;
+  Output?: unknown;
+  QueryLanguage?: string;
   ResultSelector?: Record<string, unknown>;
   Default?: string;
   Error?: string;
@@ -22,6 +26,8 @@ export interface AslState {
 
 export interface AslDefinition {
   StartAt: string;
+  QueryLanguage?: string;
+  TimeoutSeconds?: number;
   States: Record<string, AslState>;
 }
 
@@ -57,22 +63,22 @@ function matches(errorEquals: readonly string[], error: string): boolean {
 }
 
 /**
- * Follows the definition as a graph, the way Step Functions would route the given outcomes: `Next`, `End`,
- * the first matching `Catch`, and `IsPresent` choices on the paths that catches wrote. Retries are taken to be
- * exhausted (each outcome is permanent).
+ * Follows the definition as a graph, the way Step Functions would route the given outcomes: `Next`, `End`, the
+ * first matching `Catch`, and Choices whose JSONata condition is one variable (`{% $name %}`) that a catcher's
+ * `Assign` set to `true`. Retries are taken to be exhausted (each outcome is permanent).
  */
 export function walk(definition: AslDefinition, outcomes: Outcomes): Walk {
   const path: string[] = [];
-  const written = new Set<string>();
+  const trueVariables = new Set<string>();
   let name: string | undefined = definition.StartAt;
   for (let guard = 0; name !== undefined && guard < 100; guard++) {
     const state: AslState = definition.States[name];
     if (!state) throw new Error(`walk: state ${name} does not exist`);
     path.push(name);
-    if (state.Type === 'Fail') return { path, error: state.Error ?? `(from ${state.ErrorPath})` };
+    if (state.Type === 'Fail') return { path, error: state.Error };
     if (state.Type === 'Succeed') return { path };
     if (state.Type === 'Choice') {
-      const choice = state.Choices?.find((c) => c.IsPresent !== undefined && c.Variable !== undefined && written.has(c.Variable) === c.IsPresent);
+      const choice = state.Choices?.find((c) => trueVariables.has(/^\{% \$(\w+) %\}$/.exec(c.Condition ?? '')?.[1] ?? ''));
       name = choice?.Next ?? state.Default;
       continue;
     }
@@ -80,7 +86,7 @@ export function walk(definition: AslDefinition, outcomes: Outcomes): Walk {
     if (error !== undefined) {
       const catcher = state.Catch?.find((c) => matches(c.ErrorEquals, error));
       if (!catcher) return { path, error };
-      if (catcher.ResultPath) written.add(catcher.ResultPath);
+      for (const [variable, value] of Object.entries(catcher.Assign ?? {})) if (value === true) trueVariables.add(variable);
       name = catcher.Next;
       continue;
     }

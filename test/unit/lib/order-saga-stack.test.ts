@@ -46,21 +46,21 @@ describe('OrderSaga state machine', () => {
   const end = ['CheckCompensations', SagaErrorName.Compensated];
   const N = 'CreateOrder';
   it.each([
-    ['ReserveInventory', ErrorName.InsufficientStock, [N, 'ReserveInventory', 'ReserveInventoryRejected', 'CancelOrder', ...end]],
-    ['ReserveInventory', ErrorName.UnknownSku, [N, 'ReserveInventory', 'ReserveInventoryRejected', 'CancelOrder', ...end]],
-    ['ReserveInventory', ErrorName.DuplicateOrder, [N, 'ReserveInventory', 'ReserveInventoryRejected', 'CancelOrder', ...end]],
-    ['ChargePayment', ErrorName.PaymentDeclined, [N, 'ReserveInventory', 'ChargePayment', 'ChargePaymentRejected', 'ReleaseInventory', 'CancelOrder', ...end]],
-    ['ChargePayment', ErrorName.UnknownCustomer, [N, 'ReserveInventory', 'ChargePayment', 'ChargePaymentRejected', 'ReleaseInventory', 'CancelOrder', ...end]],
-    ['ChargePayment', ErrorName.DuplicateOrder, [N, 'ReserveInventory', 'ChargePayment', 'ChargePaymentRejected', 'ReleaseInventory', 'CancelOrder', ...end]],
+    ['ReserveInventory', ErrorName.InsufficientStock, [N, 'ReserveInventory', 'CancelOrder', ...end]],
+    ['ReserveInventory', ErrorName.UnknownSku, [N, 'ReserveInventory', 'CancelOrder', ...end]],
+    ['ReserveInventory', ErrorName.DuplicateOrder, [N, 'ReserveInventory', 'CancelOrder', ...end]],
+    ['ChargePayment', ErrorName.PaymentDeclined, [N, 'ReserveInventory', 'ChargePayment', 'ReleaseInventory', 'CancelOrder', ...end]],
+    ['ChargePayment', ErrorName.UnknownCustomer, [N, 'ReserveInventory', 'ChargePayment', 'ReleaseInventory', 'CancelOrder', ...end]],
+    ['ChargePayment', ErrorName.DuplicateOrder, [N, 'ReserveInventory', 'ChargePayment', 'ReleaseInventory', 'CancelOrder', ...end]],
     [
       'ConfirmOrder',
       ErrorName.OrderClosed,
-      [N, 'ReserveInventory', 'ChargePayment', 'ConfirmOrder', 'ConfirmOrderRejected', 'RefundPayment', 'ReleaseInventory', 'CancelOrder', ...end],
+      [N, 'ReserveInventory', 'ChargePayment', 'ConfirmOrder', 'RefundPayment', 'ReleaseInventory', 'CancelOrder', ...end],
     ],
     [
       'ConfirmOrder',
       ErrorName.DuplicateOrder,
-      [N, 'ReserveInventory', 'ChargePayment', 'ConfirmOrder', 'ConfirmOrderRejected', 'RefundPayment', 'ReleaseInventory', 'CancelOrder', ...end],
+      [N, 'ReserveInventory', 'ChargePayment', 'ConfirmOrder', 'RefundPayment', 'ReleaseInventory', 'CancelOrder', ...end],
     ],
   ])('a business rejection of %s (%s) compensates from the previous step', (step, error, expected) => {
     const result = walk(definition, { [step]: error });
@@ -69,10 +69,10 @@ describe('OrderSaga state machine', () => {
   });
 
   it.each([
-    ['CreateOrder', ['CreateOrderFailed', 'CancelOrder']],
-    ['ReserveInventory', ['ReserveInventoryFailed', 'ReleaseInventory', 'CancelOrder']],
-    ['ChargePayment', ['ChargePaymentFailed', 'RefundPayment', 'ReleaseInventory', 'CancelOrder']],
-    ['ConfirmOrder', ['ConfirmOrderFailed', 'RefundPayment', 'ReleaseInventory', 'CancelOrder']],
+    ['CreateOrder', ['CancelOrder']],
+    ['ReserveInventory', ['ReleaseInventory', 'CancelOrder']],
+    ['ChargePayment', ['RefundPayment', 'ReleaseInventory', 'CancelOrder']],
+    ['ConfirmOrder', ['RefundPayment', 'ReleaseInventory', 'CancelOrder']],
   ])('an unknown error or a timeout of %s compensates from that step itself', (step, expected) => {
     for (const error of ['Error', 'States.Timeout', 'Sandbox.Timedout']) {
       const result = walk(definition, { [step]: error });
@@ -84,14 +84,48 @@ describe('OrderSaga state machine', () => {
   it.each([ErrorName.InvalidOrder, ErrorName.DuplicateOrder])('refuses the command at once when CreateOrder raises %s, with no compensation and no write', (error) => {
     const result = walk(definition, { CreateOrder: error });
 
-    expect(result).toEqual({ path: ['CreateOrder', 'InputRejected'], error: '(from $.Error)' });
-    expect(definition.States.CreateOrder.Catch![0]).toEqual({ ErrorEquals: [ErrorName.InvalidOrder, ErrorName.DuplicateOrder], Next: 'InputRejected' });
+    expect(result).toEqual({ path: ['CreateOrder', 'InputRejected'], error: '{% $inputError.Error %}' });
+    expect(definition.States.CreateOrder.Catch![0]).toEqual({
+      ErrorEquals: [ErrorName.InvalidOrder, ErrorName.DuplicateOrder],
+      Next: 'InputRejected',
+      Assign: { inputError: '{% $states.errorOutput %}' },
+    });
+    expect(definition.States.InputRejected).toMatchObject({ Type: 'Fail', Cause: '{% $inputError.Cause %}' });
   });
 
-  it('invokes every function with the saga id (the execution ARN) and the state', () => {
-    for (const name of ['CreateOrder', 'ReserveInventory', 'ChargePayment', 'ConfirmOrder', 'ReleaseInventory', 'RefundPayment', 'CancelOrder']) {
-      expect(definition.States[name].Parameters).toMatchObject({ Payload: { 'sagaId.$': '$$.Execution.Id', 'state.$': '$' } });
+  it('is written in JSONata', () => {
+    expect(definition.QueryLanguage).toBe('JSONata');
+  });
+
+  it('keeps the saga in variables: the first step names the saga and its command, each step adds its result', () => {
+    expect(definition.States.CreateOrder.Arguments).toMatchObject({ Payload: { sagaId: '{% $states.context.Execution.Id %}', state: '{% $states.input %}' } });
+    expect(definition.States.CreateOrder.Assign).toEqual({
+      sagaId: '{% $states.context.Execution.Id %}',
+      command: '{% $states.input %}',
+      compensationFailed: false,
+      results: '{% {"CreateOrder": {"Payload": $states.result.Payload}} %}',
+    });
+    for (const name of ['ReserveInventory', 'ChargePayment', 'ConfirmOrder']) {
+      expect(definition.States[name].Arguments).toMatchObject({ Payload: { sagaId: '{% $sagaId %}', state: '{% $merge([$command, {"results": $results}]) %}' } });
+      expect(definition.States[name].Assign).toEqual({ results: `{% $merge([$results, {"${name}": {"Payload": $states.result.Payload}}]) %}` });
     }
+  });
+
+  it('invokes every compensation with the clean saga: its id, its command and the failure', () => {
+    for (const name of ['ReleaseInventory', 'RefundPayment', 'CancelOrder']) {
+      expect(definition.States[name].Arguments).toMatchObject({ Payload: { sagaId: '{% $sagaId %}', state: '{% $command %}', failure: '{% $failure %}' } });
+    }
+  });
+
+  it("notes a step's failure in $failure, in the Catch itself", () => {
+    const catches = definition.States.ChargePayment.Catch!;
+
+    expect(catches.map((c) => c.Assign?.failure)).toEqual([
+      '{% {"step": "ChargePayment", "error": $states.errorOutput.Error, "cause": $states.errorOutput.Cause} %}',
+      '{% {"step": "ChargePayment", "error": $states.errorOutput.Error, "cause": $states.errorOutput.Cause} %}',
+    ]);
+    // The first step's catchers also name the saga, which its own Assign did not get to do.
+    expect(definition.States.CreateOrder.Catch!.at(-1)!.Assign).toMatchObject({ sagaId: '{% $states.context.Execution.Id %}', command: '{% $states.input %}' });
   });
 
   it('records a compensation that fails for good and still runs the remaining ones', () => {
@@ -102,7 +136,6 @@ describe('OrderSaga state machine', () => {
       'ReserveInventory',
       'ChargePayment',
       'ConfirmOrder',
-      'ConfirmOrderFailed',
       'RefundPayment',
       'RecordRefundPaymentFailure',
       'ReleaseInventory',
@@ -148,16 +181,24 @@ describe('OrderSaga state machine', () => {
     const record = definition.States.RecordReleaseInventoryFailure;
 
     expect(record.Resource).toContain('sqs:sendMessage');
-    expect(record.Parameters).toMatchObject({
-      MessageBody: { 'sagaId.$': '$$.Execution.Id', 'executionArn.$': '$$.Execution.Id', step: 'ReleaseInventory', 'error.$': '$.compensationError.Error', 'cause.$': '$.compensationError.Cause', 'input.$': '$' },
+    expect(record.Arguments).toMatchObject({
+      MessageBody: {
+        sagaId: '{% $sagaId %}',
+        executionArn: '{% $states.context.Execution.Id %}',
+        step: 'ReleaseInventory',
+        error: '{% $compensationError.Error %}',
+        cause: '{% $compensationError.Cause %}',
+        input: '{% $command %}',
+        failure: '{% $failure %}',
+      },
     });
   });
 
   it('ends a compensated saga with a cause that names the failed step and its error', () => {
-    expect(definition.States[SagaErrorName.Compensated]).toEqual({ Type: 'Fail', Error: SagaErrorName.Compensated, CausePath: '$.failure.summary' });
-    expect(definition.States.ChargePaymentRejected.Parameters).toMatchObject({
-      step: 'ChargePayment',
-      'summary.$': "States.Format('{} failed with {}', 'ChargePayment', $.failure.Error)",
+    expect(definition.States[SagaErrorName.Compensated]).toEqual({
+      Type: 'Fail',
+      Error: SagaErrorName.Compensated,
+      Cause: "{% $failure.step & ' failed with ' & $failure.error %}",
     });
   });
 

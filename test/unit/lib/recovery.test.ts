@@ -79,52 +79,63 @@ describe('the recovery rule', () => {
 });
 
 describe('the recovery state machine', () => {
-  it('takes the input from the event, or reads it with DescribeExecution when the event has none', () => {
+  it('takes the input from the event, or reads it with DescribeExecution when the event has none, into variables', () => {
+    const variables = (input: string) => ({
+      sagaId: '{% $states.input.detail.executionArn %}',
+      command: `{% $parse(${input}) %}`,
+      failure: { step: 'Recovery', error: '{% $states.input.detail.status %}', cause: expect.stringContaining('without compensating') },
+      compensationFailed: false,
+      ledger: null,
+    });
+    expect(recovery.QueryLanguage).toBe('JSONata');
     expect(recovery.StartAt).toBe('HasSagaInput');
     expect(recovery.States.HasSagaInput).toMatchObject({
       Type: 'Choice',
-      Choices: [{ Variable: '$.detail.input', IsString: true, Next: 'TakeSagaInput' }],
+      Choices: [{ Condition: "{% $type($states.input.detail.input) = 'string' %}", Next: 'CancelOrder', Assign: variables('$states.input.detail.input') }],
       Default: 'DescribeSagaExecution',
     });
     expect(recovery.States.DescribeSagaExecution).toMatchObject({
       Resource: 'arn:${Token}:states:::aws-sdk:sfn:describeExecution',
-      Parameters: { 'ExecutionArn.$': '$.detail.executionArn' },
-      Next: 'PrepareRecovery',
+      Arguments: { ExecutionArn: '{% $states.input.detail.executionArn %}' },
+      Assign: variables('$states.result.Input'),
+      Next: 'CancelOrder',
     });
-    expect(recovery.States.TakeSagaInput.Next).toBe('PrepareRecovery');
   });
 
   it('runs every compensation of the saga in reverse order, for the saga that ended, then ends SagaRecovered', () => {
     const path: string[] = [];
-    for (let state: string | undefined = 'PrepareRecovery'; state; ) {
+    for (let state: string | undefined = 'CancelOrder'; state; ) {
       path.push(state);
       const s: { Next?: string; Type: string; Default?: string } = recovery.States[state];
       state = s.Type === 'Choice' ? s.Default : s.Next;
     }
 
-    expect(path).toEqual(['PrepareRecovery', 'CancelOrder', 'CheckOwnership', 'RefundPayment', 'ReleaseInventory', 'CheckCompensations', 'SagaRecovered']);
+    expect(path).toEqual(['CancelOrder', 'CheckOwnership', 'RefundPayment', 'ReleaseInventory', 'CheckCompensations', 'SagaRecovered']);
     for (const name of ['RefundPayment', 'ReleaseInventory', 'CancelOrder']) {
-      expect(recovery.States[name].Parameters).toMatchObject({ Payload: { 'sagaId.$': '$.sagaId', 'state.$': '$.state', 'failure.$': '$.failure' } });
+      expect(recovery.States[name].Arguments).toMatchObject({ Payload: { sagaId: '{% $sagaId %}', state: '{% $command %}', failure: '{% $failure %}' } });
       // The same retries as the saga's own compensations (the first one also refuses to retry a malformed command).
       expect(recovery.States[name].Retry!.filter((r) => !r.ErrorEquals.includes('InvalidOrder'))).toEqual(saga.States[name].Retry);
     }
-    expect(recovery.States.PrepareRecovery.Parameters).toMatchObject({ 'sagaId.$': '$.detail.executionArn', 'state.$': 'States.StringToJson($.saga.input)' });
   });
 
   it('runs the failure step first, and stops there when the order belongs to another saga', () => {
-    expect(recovery.States.CancelOrder).toMatchObject({ ResultSelector: { 'outcome.$': '$.Payload.outcome' }, ResultPath: '$.ledger', Next: 'CheckOwnership' });
+    expect(recovery.States.CancelOrder).toMatchObject({ Assign: { ledger: '{% $states.result.Payload.outcome %}' }, Next: 'CheckOwnership' });
     expect(recovery.States.CheckOwnership).toMatchObject({
       Type: 'Choice',
-      Choices: [{ And: [{ Variable: '$.ledger.outcome', IsPresent: true }, { Variable: '$.ledger.outcome', StringEquals: 'not-owned' }], Next: 'NotTheOwner' }],
+      Choices: [{ Condition: "{% $ledger = 'not-owned' %}", Next: 'NotTheOwner' }],
       Default: 'RefundPayment',
     });
     expect(recovery.States.NotTheOwner.Type).toBe('Succeed');
   });
 
   it('records a compensation that fails for good on the queue with the saga it belongs to, and ends SagaCompensationFailed', () => {
-    expect(recovery.States.RefundPayment.Catch!.at(-1)).toEqual({ ErrorEquals: ['States.ALL'], ResultPath: '$.compensationError', Next: 'RecordRefundPaymentFailure' });
-    expect(recovery.States.RecordRefundPaymentFailure.Parameters).toMatchObject({
-      MessageBody: { 'sagaId.$': '$.sagaId', 'executionArn.$': '$$.Execution.Id', step: 'RefundPayment', 'input.$': '$.state', 'failure.$': '$.failure' },
+    expect(recovery.States.RefundPayment.Catch!.at(-1)).toEqual({
+      ErrorEquals: ['States.ALL'],
+      Assign: { compensationFailed: true, compensationError: '{% $states.errorOutput %}' },
+      Next: 'RecordRefundPaymentFailure',
+    });
+    expect(recovery.States.RecordRefundPaymentFailure.Arguments).toMatchObject({
+      MessageBody: { sagaId: '{% $sagaId %}', executionArn: '{% $states.context.Execution.Id %}', step: 'RefundPayment', input: '{% $command %}', failure: '{% $failure %}' },
     });
     expect(recovery.States.SagaCompensationFailed).toMatchObject({ Type: 'Fail', Error: 'SagaCompensationFailed' });
   });

@@ -38,7 +38,7 @@ describe('Saga', () => {
 
     const result = walk(stateMachineDefinition(template), { ChargeCard: 'CardDeclined' });
 
-    expect(result.path).toEqual(['BookFlight', 'SendEmail', 'ChargeCard', 'ChargeCardRejected', 'CancelFlight', 'CloseTrip', 'CheckCompensations', SagaErrorName.Compensated]);
+    expect(result.path).toEqual(['BookFlight', 'SendEmail', 'ChargeCard', 'CancelFlight', 'CloseTrip', 'CheckCompensations', SagaErrorName.Compensated]);
   });
 
   it('treats every failure of a step without business errors as possibly committed', () => {
@@ -48,19 +48,30 @@ describe('Saga', () => {
     }));
     const definition = stateMachineDefinition(template);
 
-    expect(definition.States.Book.Catch).toEqual([{ ErrorEquals: ['States.ALL'], Next: 'BookFailed', ResultPath: '$.failure' }]);
-    expect(walk(definition, { Book: 'Whatever' }).path).toEqual(['Book', 'BookFailed', 'Unbook', 'Close', 'CheckCompensations', SagaErrorName.Compensated]);
+    expect(definition.States.Book.Catch).toEqual([{ ErrorEquals: ['States.ALL'], Next: 'Unbook', Assign: expect.objectContaining({ failure: expect.stringContaining('"step": "Book"') }) }]);
+    expect(walk(definition, { Book: 'Whatever' }).path).toEqual(['Book', 'Unbook', 'Close', 'CheckCompensations', SagaErrorName.Compensated]);
   });
 
-  it('keeps each step result at its own path and passes the saga id and the whole state to every function', () => {
-    const { template } = build(({ fn }) => ({ steps: [{ name: 'Book', action: fn() }], onFailure: { name: 'Close', function: fn() } }));
-    const book = stateMachineDefinition(template).States.Book;
+  it('keeps each step result in $results and passes the saga id and the command with the results to every step', () => {
+    const { template } = build(({ fn }) => ({
+      steps: [
+        { name: 'Book', action: fn() },
+        { name: 'Pay', action: fn() },
+      ],
+      onFailure: { name: 'Close', function: fn() },
+    }));
+    const { States } = stateMachineDefinition(template);
 
-    expect(book).toMatchObject({
+    expect(States.Book).toMatchObject({
       Resource: expect.stringContaining('states:::lambda:invoke'),
-      ResultPath: '$.results.Book',
-      ResultSelector: { 'Payload.$': '$.Payload' },
-      Parameters: { Payload: { 'sagaId.$': '$$.Execution.Id', 'state.$': '$' } },
+      Arguments: { Payload: { sagaId: '{% $states.context.Execution.Id %}', state: '{% $states.input %}' } },
+      Assign: { results: '{% {"Book": {"Payload": $states.result.Payload}} %}' },
+      Next: 'Pay',
+    });
+    expect(States.Pay).toMatchObject({
+      Arguments: { Payload: { sagaId: '{% $sagaId %}', state: '{% $merge([$command, {"results": $results}]) %}' } },
+      Assign: { results: '{% $merge([$results, {"Pay": {"Payload": $states.result.Payload}}]) %}' },
+      Output: '{% $merge([$command, {"results": $merge([$results, {"Pay": {"Payload": $states.result.Payload}}])}]) %}',
       End: true,
     });
   });

@@ -60,7 +60,7 @@ export async function soak(options: SoakOptions, onProgress: (message: string) =
     const report = await checkInvariants(stores, ran);
     const statuses: Record<string, number> = {};
     for (const { result } of ran.executions) {
-      const key = result.status === 'SUCCEEDED' ? 'SUCCEEDED' : `FAILED ${result.error}${result.cause && result.cause.length < 80 ? ` (${result.cause})` : ''}`;
+      const key = result.status === 'SUCCEEDED' ? 'SUCCEEDED' : `${result.status} ${result.error}${result.cause && result.cause.length < 80 ? ` (${result.cause})` : ''}`;
       statuses[key] = (statuses[key] ?? 0) + 1;
     }
     return {

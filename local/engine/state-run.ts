@@ -168,6 +168,18 @@ export class StateRun {
    * Resolves a payload template (Parameters, ItemSelector, ResultSelector, Assign): keys ending in `.$` take the
    * value of a path or intrinsic function evaluated against `data`.
    */
+  /**
+   * What a Task or Parallel state works on: its `Arguments` (JSONata) or `Parameters` after `InputPath` (JSONPath),
+   * or else its input.
+   */
+  argumentsOrParameters(): Promise<unknown> {
+    const def = this.def;
+    if (this.language === 'JSONata') {
+      return def.Arguments !== undefined ? this.evaluateField(def.Arguments, 'Arguments', { input: this.input }) : Promise.resolve(this.input);
+    }
+    return Promise.resolve(def.Parameters !== undefined ? this.resolvePayload(def.Parameters, this.applyInputPath(this.input)) : this.applyInputPath(this.input));
+  }
+
   resolvePayload(template: unknown, data: unknown, context?: JsonObject): unknown {
     if (Array.isArray(template)) return template.map((item) => this.resolvePayload(item, data, context));
     if (!isJsonObject(template)) return template;

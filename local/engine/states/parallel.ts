@@ -12,14 +12,7 @@ export async function runParallel(run: StateRun): Promise<StateOutcome> {
   return withRetryAndCatch(
     run,
     async () => {
-      const input =
-        run.language === 'JSONata'
-          ? def.Arguments !== undefined
-            ? await run.evaluateField(def.Arguments, 'Arguments', { input: run.input })
-            : run.input
-          : def.Parameters !== undefined
-            ? run.resolvePayload(def.Parameters, run.applyInputPath(run.input))
-            : run.applyInputPath(run.input);
+      const input = await run.argumentsOrParameters();
       const startedId = recorder.add(run.frame.cursor, 'ParallelStateStarted');
       const branches = def.Branches ?? [];
       const controller = new AbortController();

@@ -52,14 +52,7 @@ export async function runTask(run: StateRun): Promise<StateOutcome> {
   return withRetryAndCatch(run, async () => {
     attemptNumber += 1;
     if (resource.endsWith('.waitForTaskToken')) run.taskToken = randomUUID();
-    const parameters =
-      run.language === 'JSONata'
-        ? def.Arguments !== undefined
-          ? await run.evaluateField(def.Arguments, 'Arguments', { input: run.input })
-          : run.input
-        : def.Parameters !== undefined
-          ? run.resolvePayload(def.Parameters, run.applyInputPath(run.input))
-          : run.applyInputPath(run.input);
+    const parameters = await run.argumentsOrParameters();
     const timeout = await seconds(run, def.TimeoutSeconds, def.TimeoutSecondsPath, 'TimeoutSeconds');
     const heartbeat = await seconds(run, def.HeartbeatSeconds, def.HeartbeatSecondsPath, 'HeartbeatSeconds');
     const handler = run.services.resolveTask(resource);

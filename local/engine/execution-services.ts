@@ -14,6 +14,17 @@ export interface TaskContext {
   readonly signal: AbortSignal;
   /** Resets the state's HeartbeatSeconds timer. */
   heartbeat(): void;
+  /**
+   * Says that the handler is waiting for something the emulator lacks and AWS would not make it wait for (a free
+   * local worker): the Task's `TimeoutSeconds` timer pauses until {@link TaskContext.started}. A handler that calls
+   * neither is timed from the moment the Task was scheduled, as on AWS. Does nothing once the attempt has ended.
+   */
+  queued(): void;
+  /**
+   * Says that the work starts (again) now: the `TimeoutSeconds` timer paused by {@link TaskContext.queued} resumes
+   * with the time it had left. Does nothing when the timer is not paused.
+   */
+  started(): void;
   /** The context object (`$$`) of this state. */
   readonly contextObject: JsonObject;
   /** 1 for the first attempt, 2 for the first retry, … */

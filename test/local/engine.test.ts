@@ -254,6 +254,84 @@ describe('AslEngine', () => {
       expect(result.history.map((e) => e.type)).toContain('TaskTimedOut');
     });
 
+    describe('a handler that waits for a worker (queued, then started)', () => {
+      // The handler waits 3 s (as for a free local worker), then works `workMs`, under TimeoutSeconds: 1.
+      function engineWith(clock: ManualClock, options: { reportsQueue: boolean; workMs: number }): AslEngine {
+        return new AslEngine(taskChain({ TimeoutSeconds: 1 }), {
+          clock,
+          tasks: {
+            [LAMBDA]: async (_input, ctx) => {
+              if (options.reportsQueue) ctx.queued();
+              await clock.sleep(3_000);
+              if (options.reportsQueue) ctx.started();
+              await clock.sleep(options.workMs);
+              return 'charged';
+            },
+          },
+        });
+      }
+
+      it('does not count the time queued against TimeoutSeconds', async () => {
+        const clock = new ManualClock(0);
+        const execution = engineWith(clock, { reportsQueue: true, workMs: 500 }).startExecution({});
+
+        await clock.advance(3_000);
+        await clock.advance(500);
+        const result = await execution.result;
+
+        expect(result).toMatchObject({ status: 'SUCCEEDED', output: 'charged' });
+      });
+
+      it('fails with States.Timeout when the handler does not report its queue, timing it from scheduling', async () => {
+        const clock = new ManualClock(0);
+        const execution = engineWith(clock, { reportsQueue: false, workMs: 500 }).startExecution({});
+
+        await clock.advance(3_000);
+        const result = await execution.result;
+
+        expect(result).toMatchObject({ status: 'FAILED', error: 'States.Timeout' });
+        expect(result.stopDate.getTime() - result.startDate.getTime()).toBe(1_000);
+      });
+
+      it('still fails with States.Timeout when the work after started() outlasts TimeoutSeconds', async () => {
+        const clock = new ManualClock(0);
+        const execution = engineWith(clock, { reportsQueue: true, workMs: 5_000 }).startExecution({});
+
+        await clock.advance(3_000);
+        await clock.advance(2_000);
+        const result = await execution.result;
+
+        expect(result).toMatchObject({ status: 'FAILED', error: 'States.Timeout' });
+        expect(result.stopDate.getTime() - result.startDate.getTime()).toBe(4_000);
+      });
+
+      it('counts the time before queued() and after started() together', async () => {
+        const clock = new ManualClock(0);
+        const engine = new AslEngine(taskChain({ TimeoutSeconds: 1 }), {
+          clock,
+          tasks: {
+            [LAMBDA]: async (_input, ctx) => {
+              await clock.sleep(600);
+              ctx.queued();
+              await clock.sleep(3_000);
+              ctx.started();
+              await clock.sleep(600);
+              return 'charged';
+            },
+          },
+        });
+
+        const execution = engine.startExecution({});
+        await clock.advance(600);
+        await clock.advance(3_000);
+        await clock.advance(600);
+        const result = await execution.result;
+
+        expect(result).toMatchObject({ status: 'FAILED', error: 'States.Timeout' });
+        expect(result.stopDate.getTime() - result.startDate.getTime()).toBe(4_000);
+      });
+    });
+
     it('gives a Catch of a Task timeout the error output AWS gives: States.Timeout with an empty cause', async () => {
       const clock = new ManualClock(0);
       const engine = new AslEngine(

@@ -99,6 +99,11 @@ class TaskAttempt implements TaskContext {
   private cancelTimeout: (() => void) | undefined;
   private cancelHeartbeat: (() => void) | undefined;
   private listening = false;
+  /** When the TimeoutSeconds timer fires, on the clock; undefined without TimeoutSeconds. */
+  private deadline: number | undefined;
+  /** What the TimeoutSeconds timer had left when `queued()` paused it; undefined while it runs. */
+  private pausedWithMs: number | undefined;
+  private ended = false;
 
   constructor(
     private readonly run: StateRun,
@@ -138,6 +143,34 @@ class TaskAttempt implements TaskContext {
     );
   };
 
+  /**
+   * Pauses the TimeoutSeconds timer (a property, as `heartbeat` is, so that handlers may pass it around detached).
+   * Why a pause and not a later start: the engine cannot know, when it schedules the Task, whether the handler will
+   * wait; the handler says so when it does, and the time it waited is all that goes uncounted.
+   */
+  readonly queued = (): void => {
+    if (this.deadline === undefined || this.pausedWithMs !== undefined || this.ended || this.failure) return;
+    this.pausedWithMs = Math.max(0, this.deadline - this.run.services.clock.now());
+    this.cancelTimeout?.();
+    this.cancelTimeout = undefined;
+  };
+
+  /** Resumes the TimeoutSeconds timer paused by `queued()`, with the time it had left. */
+  readonly started = (): void => {
+    if (this.pausedWithMs === undefined || this.ended || this.failure) return;
+    const remaining = this.pausedWithMs;
+    this.pausedWithMs = undefined;
+    this.startTimeout(remaining);
+  };
+
+  private startTimeout(ms: number): void {
+    this.deadline = this.run.services.clock.now() + ms;
+    this.cancelTimeout = scheduleTimer(this.run.services.clock, ms, () =>
+      // AWS reports a Task's timeout with an empty cause: a Catch receives {"Error":"States.Timeout","Cause":""}.
+      this.stop(new TaskTimeoutError('')),
+    );
+  }
+
   private stop(err: Error): void {
     if (this.failure) return;
     this.failure = err;
@@ -152,12 +185,7 @@ class TaskAttempt implements TaskContext {
       this.rejectStopped = reject;
     });
     stopped.catch(ignore);
-    if (timeout !== undefined) {
-      this.cancelTimeout = scheduleTimer(run.services.clock, timeout * 1000 * run.services.timeScale * run.services.taskTimeoutScale, () =>
-        // AWS reports a Task's timeout with an empty cause: a Catch receives {"Error":"States.Timeout","Cause":""}.
-        this.stop(new TaskTimeoutError('')),
-      );
-    }
+    if (timeout !== undefined) this.startTimeout(timeout * 1000 * run.services.timeScale * run.services.taskTimeoutScale);
     this.heartbeat();
     const call = invoke(handler, input, this, run.signal);
     try {
@@ -167,6 +195,7 @@ class TaskAttempt implements TaskContext {
       if (err instanceof Error) this.stop(err);
       throw err;
     } finally {
+      this.ended = true;
       this.cancelTimeout?.();
       this.cancelHeartbeat?.();
       if (this.listening) run.signal.removeEventListener('abort', this);

@@ -22,6 +22,31 @@ export class LambdaInvocationFailure extends Error {
   }
 }
 
+/** Thrown by {@link LambdaPool.invoke} once the pool is closed, and to invocations still waiting for a worker then. */
+export class LambdaPoolClosedError extends Error {
+  constructor(functionName?: string, options?: ErrorOptions) {
+    super(
+      functionName === undefined
+        ? 'the local Lambda pool is closed'
+        : `the local Lambda pool closed while an invocation of ${functionName} was waiting for a worker`,
+      options,
+    );
+    this.name = 'LambdaPoolClosedError';
+  }
+}
+
+/**
+ * Told when an invocation has to wait for a free local worker, and when it gets one. A Task handler passes its
+ * context's `queued` and `started`, so that the wait (the emulator's, not the function's) does not count against
+ * the Task's `TimeoutSeconds`.
+ */
+export interface QueueListener {
+  /** The invocation waits for a worker (every worker of its function is busy). */
+  queued(): void;
+  /** The invocation has a worker (warm, or one starting cold: a cold start counts as the function's, as on AWS). */
+  started(): void;
+}
+
 export interface LambdaPoolOptions {
   /** Environment every function gets besides its own (endpoints, region, dummy credentials). */
   readonly baseEnvironment: Readonly<Record<string, string>>;
@@ -48,6 +73,7 @@ const WORKER_FILE = join(__dirname, 'lambda-worker.mjs');
 /** One warm execution environment: a worker thread that has loaded the function's bundle. */
 class WarmWorker {
   readonly ready: Promise<void>;
+  private rejectReady: ((err: Error) => void) | undefined;
   private pending: Pending | undefined;
   private readonly worker: Worker;
   private dead = false;
@@ -74,9 +100,12 @@ class WarmWorker {
       });
     }
     this.ready = new Promise((resolve, reject) => {
+      this.rejectReady = reject;
       this.worker.on('message', (message: { type: string; ok?: boolean; payload?: unknown; error?: LambdaErrorPayload }) => {
-        if (message.type === 'ready') resolve();
-        else if (message.type === 'init-error') reject(failure(message.error!));
+        if (message.type === 'ready') {
+          this.rejectReady = undefined;
+          resolve();
+        } else if (message.type === 'init-error') reject(failure(message.error!));
         else if (message.type === 'result') {
           const pending = this.pending;
           this.pending = undefined;
@@ -94,6 +123,11 @@ class WarmWorker {
     return !this.dead;
   }
 
+  /**
+   * Runs one invocation, timed from now (the worker is already acquired and ready: neither the wait for it nor its
+   * cold start counts against the function's timeout). Past the timeout the worker is terminated, never reused: a
+   * hung handler cannot keep holding it, and the pool starts a fresh one for the next invocation.
+   */
   invoke(event: unknown, timeoutMs: number): Promise<unknown> {
     const deadline = Date.now() + timeoutMs;
     return new Promise((resolve, reject) => {
@@ -122,6 +156,9 @@ class WarmWorker {
   }
 
   private crash(err: Error & { code?: string }): void {
+    // A worker that stops before it is ready (the pool closed during its cold start) must not leave acquire waiting.
+    this.rejectReady?.(new Error(`the runtime exited before it was ready: ${err.message}`));
+    this.rejectReady = undefined;
     if (this.dead && !this.pending) return;
     this.dead = true;
     const pending = this.pending;
@@ -143,7 +180,7 @@ class WarmWorker {
 export class LambdaPool {
   private readonly idle = new Map<string, WarmWorker[]>();
   private readonly busy = new Map<string, number>();
-  private readonly waiting = new Map<string, (() => void)[]>();
+  private readonly waiting = new Map<string, { resolve(): void; reject(err: Error): void }[]>();
   private readonly all = new Set<WarmWorker>();
   private closed = false;
 
@@ -160,10 +197,16 @@ export class LambdaPool {
 
   /**
    * Invokes a function and returns its payload, or throws {@link LambdaInvocationFailure} with the error type and
-   * cause that Lambda would report.
+   * cause that Lambda would report ({@link LambdaPoolClosedError} once the pool is closed).
+   *
+   * @param queue - told when the invocation waits for a worker and when it gets one. With `deliverTwice`, the
+   *   invocation counts as queued while either delivery waits, and as started once both have a worker: the Task's
+   *   result is the second delivery's and it waits for both, and on AWS the two would run side by side, so a
+   *   delivery waiting behind its own twin (with one worker) is the emulator's queue, not the function's run.
+   *   @default - nobody is told
    */
-  async invoke(nameOrArn: string, event: unknown): Promise<unknown> {
-    if (this.closed) throw new Error('the local Lambda pool is closed');
+  async invoke(nameOrArn: string, event: unknown, queue?: QueueListener): Promise<unknown> {
+    if (this.closed) throw new LambdaPoolClosedError();
     const fn = this.resolve(nameOrArn);
     if (!fn) {
       throw new LambdaInvocationFailure('Lambda.ResourceNotFoundException', `Function not found: ${nameOrArn}`, {
@@ -173,18 +216,19 @@ export class LambdaPool {
     }
     if (this.options.deliverTwice) {
       this.duplicates++;
-      const [, second] = await Promise.allSettled([this.deliver(fn, event), this.deliver(fn, event)]);
+      const both = queue ? new QueuedDeliveries(queue) : undefined;
+      const [, second] = await Promise.allSettled([this.deliver(fn, event, both), this.deliver(fn, event, both)]);
       if (second.status === 'rejected') throw second.reason;
       return second.value;
     }
-    return this.deliver(fn, event);
+    return this.deliver(fn, event, queue);
   }
 
   /** Invocations delivered a second time so far (see `deliverTwice`). */
   duplicates = 0;
 
-  private async deliver(fn: LocalFunction, event: unknown): Promise<unknown> {
-    const worker = await this.acquire(fn);
+  private async deliver(fn: LocalFunction, event: unknown, queue: QueueListener | undefined): Promise<unknown> {
+    const worker = await this.acquire(fn, queue);
     try {
       return await worker.invoke(event, Math.max(1, Math.round(fn.timeoutSeconds * 1000 * (this.options.timeoutScale ?? 1))));
     } finally {
@@ -200,16 +244,35 @@ export class LambdaPool {
     this.release(fn, worker);
   }
 
-  /** Stops every worker. */
+  /**
+   * Stops every worker. From then on `invoke` throws {@link LambdaPoolClosedError}, and invocations still waiting for
+   * a worker reject with it rather than wait forever.
+   */
   async close(): Promise<void> {
     this.closed = true;
+    for (const [name, waiters] of this.waiting) for (const waiter of waiters.splice(0)) waiter.reject(new LambdaPoolClosedError(name));
     await Promise.all([...this.all].map((w) => w.terminate()));
     this.all.clear();
   }
 
-  private async acquire(fn: LocalFunction): Promise<WarmWorker> {
+  private async acquire(fn: LocalFunction, queue?: QueueListener): Promise<WarmWorker> {
+    let queued = false;
+    try {
+      return await this.acquireWorker(fn, () => {
+        if (queued || !queue) return;
+        queued = true;
+        queue.queued();
+      });
+    } finally {
+      // Told even when the wait ended in an error, so that a listener counting waits stays balanced.
+      if (queued) queue?.started();
+    }
+  }
+
+  private async acquireWorker(fn: LocalFunction, onWait: () => void): Promise<WarmWorker> {
     const max = this.options.maxWorkersPerFunction ?? 8;
     for (;;) {
+      if (this.closed) throw new LambdaPoolClosedError(fn.name);
       const idle = this.idle.get(fn.name) ?? [];
       let worker = idle.pop();
       while (worker && !worker.alive) worker = idle.pop();
@@ -227,11 +290,12 @@ export class LambdaPool {
           this.all.delete(fresh);
           void fresh.terminate();
           this.wakeOne(fn);
-          throw err;
+          throw this.closed ? new LambdaPoolClosedError(fn.name, { cause: err }) : err;
         }
         return fresh;
       }
-      await new Promise<void>((resolve) => this.waiting.set(fn.name, [...(this.waiting.get(fn.name) ?? []), resolve]));
+      onWait();
+      await new Promise<void>((resolve, reject) => this.waiting.set(fn.name, [...(this.waiting.get(fn.name) ?? []), { resolve, reject }]));
     }
   }
 
@@ -244,7 +308,7 @@ export class LambdaPool {
 
   private wakeOne(fn: LocalFunction): void {
     const queue = this.waiting.get(fn.name);
-    queue?.shift()?.();
+    queue?.shift()?.resolve();
   }
 
   private spawn(fn: LocalFunction): WarmWorker {
@@ -261,6 +325,26 @@ export class LambdaPool {
     const worker = new WarmWorker(fn, env, onLog ? (line) => onLog(fn.name, line) : undefined);
     this.all.add(worker);
     return worker;
+  }
+}
+
+/**
+ * The two deliveries of one invocation (`deliverTwice`) as one listener: queued while either waits for a worker,
+ * started once neither does.
+ */
+class QueuedDeliveries implements QueueListener {
+  private waiting = 0;
+
+  constructor(private readonly listener: QueueListener) {}
+
+  queued(): void {
+    this.waiting += 1;
+    if (this.waiting === 1) this.listener.queued();
+  }
+
+  started(): void {
+    this.waiting -= 1;
+    if (this.waiting === 0) this.listener.started();
   }
 }
 

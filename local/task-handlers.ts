@@ -52,7 +52,8 @@ export class LocalTaskHandlers {
           if (typeof FunctionName !== 'string' || FunctionName === '') {
             throw new TaskError('States.Runtime', `state ${context.stateName}: lambda:invoke needs a FunctionName`);
           }
-          const payload = await pool.invoke(FunctionName, Payload ?? {});
+          // The context pauses the Task's TimeoutSeconds while the invocation waits for a free local worker.
+          const payload = await pool.invoke(FunctionName, Payload ?? {}, context);
           return {
             ExecutedVersion: '$LATEST',
             Payload: payload,
@@ -62,7 +63,7 @@ export class LocalTaskHandlers {
           };
         };
       case 'lambda-arn':
-        return (input) => pool.invoke(resource, input);
+        return (input, context) => pool.invoke(resource, input, context);
       case 'sfn:describeExecution':
         return (input, context) => {
           const { ExecutionArn } = (input ?? {}) as { ExecutionArn?: unknown };

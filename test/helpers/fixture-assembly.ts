@@ -4,11 +4,12 @@ import { join } from 'node:path';
 
 /** Handlers of the fixture functions: plain ESM, as a bundle would be. */
 const HANDLERS = `
+import { threadId } from 'node:worker_threads';
 export const echo = async (event) => ({ echoed: event, own: process.env.OWN ?? null, parent: process.env.PARENT_ONLY ?? null });
 export const fail = async (event) => { const e = new Error(event.message ?? 'boom'); e.name = event.name ?? 'Boom'; throw e; };
 export const sleep = async (event, context) => {
   await new Promise((resolve) => setTimeout(resolve, event.ms));
-  return { slept: event.ms, remaining: context.getRemainingTimeInMillis() };
+  return { slept: event.ms, remaining: context.getRemainingTimeInMillis(), thread: threadId };
 };
 `;
 
@@ -39,7 +40,8 @@ export function fixtureDefinition(extraStates: Record<string, unknown> = {}): un
         '{"Variable":"$.mode","StringEquals":"echo","Next":"Echo"},',
         '{"Variable":"$.mode","StringEquals":"fail","Next":"Fail"},',
         '{"Variable":"$.mode","StringEquals":"function-timeout","Next":"SleepPastFunctionTimeout"},',
-        '{"Variable":"$.mode","StringEquals":"task-timeout","Next":"SleepPastTaskTimeout"}',
+        '{"Variable":"$.mode","StringEquals":"task-timeout","Next":"SleepPastTaskTimeout"},',
+        '{"Variable":"$.mode","StringEquals":"brief","Next":"SleepWithinTaskTimeout"}',
         '],"Default":"Wait"},',
         '"Wait":{"Type":"Wait","Seconds":30,"End":true},',
         '"Echo":',
@@ -50,6 +52,8 @@ export function fixtureDefinition(extraStates: Record<string, unknown> = {}): un
         ...invoke({ 'Fn::Sub': '${SleepFunction.Arn}' }, '":{"ms":3000}'),
         ',"SleepPastTaskTimeout":',
         ...invoke({ 'Fn::GetAtt': ['SleepLongFunction', 'Arn'] }, '":{"ms":3000}', { TimeoutSeconds: 1 }),
+        ',"SleepWithinTaskTimeout":',
+        ...invoke({ 'Fn::GetAtt': ['SleepLongFunction', 'Arn'] }, '":{"ms":400}', { TimeoutSeconds: 1 }),
         ...extras,
         '}}',
       ],

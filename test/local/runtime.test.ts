@@ -90,6 +90,43 @@ describe('LocalRuntime', () => {
   });
 });
 
+describe('LocalRuntime with one worker per function', () => {
+  let runtime: LocalRuntime;
+  beforeAll(async () => {
+    runtime = await LocalRuntime.start({
+      cdkOut: writeFixtureAssembly(),
+      synth: 'never',
+      dynamoDbEndpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB,
+      maxWorkersPerFunction: 1,
+    });
+  });
+  afterAll(async () => {
+    await runtime?.close();
+  });
+
+  it('does not count the wait for a free worker against the Task timeout or the function timeout', async () => {
+    // Five 400 ms invocations on one worker take 2 s in all; each Task has TimeoutSeconds 1.
+    const executions = [1, 2, 3, 4, 5].map((n) => runtime.startExecution({ name: `queued-${n}`, input: { mode: 'brief' } }));
+    const results = await Promise.all(executions.map((e) => e.result));
+
+    expect(results.map((r) => r.error)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect(results.map((r) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+    const first = Math.min(...results.map((r) => r.startDate.getTime()));
+    const last = Math.max(...results.map((r) => r.stopDate.getTime()));
+    expect(last - first).toBeGreaterThan(1_000);
+  });
+
+  it('still fails a function past its own timeout with Lambda.Unknown, and replaces its worker', async () => {
+    const before = (await runtime.invokeFunction('SleepFunction', { ms: 1 })) as { thread: number };
+
+    const result = await runtime.startExecution({ name: 'slow-alone', input: { mode: 'function-timeout' } }).result;
+    const after = (await runtime.invokeFunction('SleepFunction', { ms: 1 })) as { thread: number };
+
+    expect(result.error).toBe('Lambda.Unknown');
+    expect(after.thread).not.toBe(before.thread);
+  });
+});
+
 describe('LocalRuntime on a JSONata state machine with Variables', () => {
   let runtime: LocalRuntime;
   beforeAll(async () => {

@@ -1,0 +1,66 @@
+import { join } from 'node:path';
+import { LambdaPool, LambdaPoolClosedError } from '../../local/lambda-pool';
+import type { LocalFunction } from '../../local/local-stack';
+import { writeFixtureAssembly } from '../helpers/fixture-assembly';
+
+function sleepFunction(): LocalFunction {
+  return {
+    logicalId: 'SleepFunction',
+    name: 'SleepFunction',
+    arn: 'arn:aws:lambda:us-east-1:000000000000:function:SleepFunction',
+    entry: join(writeFixtureAssembly(), 'asset.fixture', 'index.mjs'),
+    handlerExport: 'sleep',
+    environment: {},
+    timeoutSeconds: 5,
+    memoryMb: 128,
+  };
+}
+
+describe('LambdaPool', () => {
+  it('rejects invocations waiting for a worker when it closes, and refuses new ones', async () => {
+    const fn = sleepFunction();
+    const pool = new LambdaPool(new Map([[fn.name, fn]]), { baseEnvironment: {}, maxWorkersPerFunction: 1 });
+    const running = pool.invoke(fn.name, { ms: 5_000 });
+    running.catch(() => undefined);
+    let markQueued: () => void = () => undefined;
+    const queuedSeen = new Promise<void>((resolve) => (markQueued = resolve));
+    const waiting = pool.invoke(fn.name, { ms: 1 }, { queued: markQueued, started: () => undefined });
+    waiting.catch(() => undefined);
+
+    await queuedSeen;
+    await pool.close();
+
+    await expect(waiting).rejects.toBeInstanceOf(LambdaPoolClosedError);
+    await expect(waiting).rejects.toThrow('the local Lambda pool closed while an invocation of SleepFunction was waiting for a worker');
+    await expect(pool.invoke(fn.name, { ms: 1 })).rejects.toBeInstanceOf(LambdaPoolClosedError);
+  });
+
+  it('tells a listener when an invocation waits for a worker and when it gets one', async () => {
+    const fn = sleepFunction();
+    const pool = new LambdaPool(new Map([[fn.name, fn]]), { baseEnvironment: {}, maxWorkersPerFunction: 1 });
+    const told: string[] = [];
+    const listener = (n: number) => ({ queued: () => told.push(`queued ${n}`), started: () => told.push(`started ${n}`) });
+    try {
+      await Promise.all([pool.invoke(fn.name, { ms: 50 }, listener(1)), pool.invoke(fn.name, { ms: 1 }, listener(2))]);
+    } finally {
+      await pool.close();
+    }
+
+    expect(told).toEqual(['queued 2', 'started 2']);
+  });
+
+  it('with deliverTwice, counts an invocation as started once both deliveries have a worker', async () => {
+    const fn = sleepFunction();
+    const pool = new LambdaPool(new Map([[fn.name, fn]]), { baseEnvironment: {}, maxWorkersPerFunction: 1, deliverTwice: true });
+    const told: string[] = [];
+    try {
+      await pool.invoke(fn.name, { ms: 50 }, { queued: () => told.push('queued'), started: () => told.push('started') });
+    } finally {
+      await pool.close();
+    }
+
+    // The second delivery waits behind the first (one worker); the Task's timer is told once of each.
+    expect(told).toEqual(['queued', 'started']);
+    expect(pool.duplicates).toBe(1);
+  });
+});

@@ -152,3 +152,28 @@ export function errorNamed(name: ErrorName | 'Error', message: string): Error {
 export function isErrorName(name: string): name is ErrorName {
   return Object.prototype.hasOwnProperty.call(constructors, name);
 }
+
+/**
+ * Refusals of the Orders API (answered as HTTP statuses, never raised inside the saga, so not injectable faults):
+ * a malformed command (400, with `InvalidOrder`), an order id already taken by other content (409), an unknown
+ * order (404).
+ */
+export const ApiErrorName = { OrderConflict: 'OrderConflict', OrderNotFound: 'OrderNotFound' } as const;
+
+export class OrderConflict extends Error {
+  override readonly name = 'OrderConflict';
+  constructor(
+    readonly orderId: string,
+    /** What differs, or whose the order is. */
+    readonly reason: string,
+  ) {
+    super(`order ${orderId} was already placed with other content: ${reason}`);
+  }
+}
+
+export class OrderNotFound extends Error {
+  override readonly name = 'OrderNotFound';
+  constructor(readonly orderId: string) {
+    super(`order ${orderId} does not exist`);
+  }
+}

@@ -6,6 +6,8 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { BusinessRejections, InputErrors, TransientErrors } from '../lambdas/errors';
+import { OrderEvents } from './order-events';
+import { OrdersApi } from './orders-api';
 import { Saga, SagaErrorName } from './saga';
 import { TaskFunction } from './task-function';
 
@@ -49,15 +51,16 @@ export class OrderSagaStack extends Stack {
     super(scope, id, props);
     const faultInjection = props.faultInjection ?? false;
 
-    const table = (name: string) =>
+    const table = (name: string, stream?: dynamodb.StreamViewType) =>
       new dynamodb.Table(this, name, {
+        stream,
         partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
         billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         encryption: dynamodb.TableEncryption.AWS_MANAGED,
         removalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
       });
-    this.tables = { inventory: table('InventoryTable'), payments: table('PaymentsTable'), orders: table('OrdersTable') };
+    this.tables = { inventory: table('InventoryTable'), payments: table('PaymentsTable'), orders: table('OrdersTable', dynamodb.StreamViewType.NEW_AND_OLD_IMAGES) };
 
     const fn = (id: string, handler: string, tableOf: dynamodb.Table, actions: readonly string[]) => {
       const f = new TaskFunction(this, id, {
@@ -150,6 +153,11 @@ export class OrderSagaStack extends Stack {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
+    // The front door and the outbox (the orders table's stream → EventBridge Pipes → the OrderEvents bus).
+    const api = new OrdersApi(this, 'OrdersApi', { stateMachine: this.saga.stateMachine, ordersTable: orders });
+    const orderEvents = new OrderEvents(this, 'OrderEvents', { ordersTable: orders });
+    new CfnOutput(this, 'OrdersApiUrl', { value: api.api.url });
+    new CfnOutput(this, 'OrderEventBusName', { value: orderEvents.bus.eventBusName });
     new CfnOutput(this, 'StateMachineArn', { value: this.saga.stateMachine.stateMachineArn });
     new CfnOutput(this, 'InventoryTableName', { value: inventory.tableName });
     new CfnOutput(this, 'PaymentsTableName', { value: payments.tableName });

@@ -219,7 +219,8 @@ describe('OrderSagaStack resources', () => {
   });
 
   it('runs every function on Node.js 22, arm64, with X-Ray and a log group of its own', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 7);
+    // The seven saga functions and the two Orders API functions.
+    template.resourceCountIs('AWS::Lambda::Function', 9);
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],

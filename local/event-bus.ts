@@ -153,11 +153,21 @@ export class LocalEventBus {
   /** The rules of this bus (enabled or not), in template order. */
   readonly rules: readonly LocalEventRule[];
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly listeners = new Set<(event: EventBridgeEvent) => void>();
   private readonly counters = { put: 0, matched: 0, delivered: 0, failed: 0, retried: 0, deadLettered: 0 };
 
   constructor(private readonly props: LocalEventBusProps) {
     this.name = props.name ?? 'default';
     this.rules = props.rules.filter((rule) => rule.eventBusName === this.name);
+  }
+
+  /**
+   * Calls `listener` with every event put on this bus from now on (matched by a rule or not), before its
+   * deliveries; an error it throws is swallowed. Returns the function that unsubscribes it.
+   */
+  subscribe(listener: (event: EventBridgeEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Counters since the bus was created. */
@@ -176,6 +186,13 @@ export class LocalEventBus {
     }
     if (!isObject(event.detail)) throw new InvalidEventError(`event ${String(event.id)}: detail must be a JSON object`);
     this.counters.put++;
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A listener (a log, a console) must not break the bus.
+      }
+    }
     const ingested = this.now();
     const matchedRules = this.rules.filter((rule) => rule.enabled && rule.pattern.matches(event));
     this.counters.matched += matchedRules.length;

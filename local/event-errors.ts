@@ -123,3 +123,40 @@ export class EventTargetDeliveryError extends Error {
 export class InvalidEventError extends Error {
   override readonly name = 'InvalidEventError';
 }
+
+/**
+ * An `AWS::Pipes::Pipe` valid on AWS that the local runtime does not emulate: a source other than a DynamoDB
+ * table's stream of this stack, an enrichment, a target other than an event bus of this stack, a dynamic path in a
+ * target parameter, an `EndpointId`… The message names the pipe and the feature.
+ *
+ * @example
+ * expect(() => resolvePipes(resources, names)).toThrow(UnsupportedPipeError);
+ */
+export class UnsupportedPipeError extends Error {
+  override readonly name = 'UnsupportedPipeError';
+
+  constructor(
+    message: string,
+    /** The pipe's logical id in the template. */
+    readonly logicalId: string,
+    /** The unsupported feature, as the template spells it (`Enrichment`, `Target (sqs)`…). */
+    readonly feature: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** An `AWS::Pipes::Pipe` that AWS would refuse too (a filter pattern that is not a valid event pattern…). */
+export class InvalidPipeError extends Error {
+  override readonly name = 'InvalidPipeError';
+
+  constructor(
+    message: string,
+    /** The pipe's logical id in the template. */
+    readonly logicalId: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}

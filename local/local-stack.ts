@@ -88,7 +88,7 @@ export function resolveLocalStack(stack: SynthesizedStack, region = 'us-east-1')
       if (!type) return undefined;
       if (type === 'AWS::SQS::Queue') return `http://sqs.${region}.localhost/${accountId}/${physicalName(logicalId, 'QueueName')}`;
       if (type === 'AWS::StepFunctions::StateMachine') return arnOf(logicalId);
-      const property = { 'AWS::DynamoDB::Table': 'TableName', 'AWS::Lambda::Function': 'FunctionName', 'AWS::Logs::LogGroup': 'LogGroupName', 'AWS::IAM::Role': 'RoleName' }[type];
+      const property = { 'AWS::DynamoDB::Table': 'TableName', 'AWS::Lambda::Function': 'FunctionName', 'AWS::Logs::LogGroup': 'LogGroupName', 'AWS::IAM::Role': 'RoleName', 'AWS::Events::EventBus': 'Name' }[type];
       return property ? physicalName(logicalId, property) : logicalId;
     },
     getAtt(logicalId, attribute) {
@@ -113,6 +113,8 @@ export function resolveLocalStack(stack: SynthesizedStack, region = 'us-east-1')
       ...(onDemand ? { BillingMode: 'PAY_PER_REQUEST' } : { ProvisionedThroughput: p.ProvisionedThroughput ?? { ReadCapacityUnits: 5, WriteCapacityUnits: 5 } }),
       ...(p.GlobalSecondaryIndexes ? { GlobalSecondaryIndexes: p.GlobalSecondaryIndexes } : {}),
       ...(p.LocalSecondaryIndexes ? { LocalSecondaryIndexes: p.LocalSecondaryIndexes } : {}),
+      // A stream (read locally by the stack's pipes) keeps its view type.
+      ...(p.StreamSpecification ? { StreamSpecification: { StreamEnabled: true, StreamViewType: (p.StreamSpecification as { StreamViewType: never }).StreamViewType } } : {}),
     };
   });
 

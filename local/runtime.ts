@@ -49,6 +49,11 @@ export interface LocalRuntimeOptions extends LoadStackOptions {
    * @default - as the definition says, times `timeoutScale`
    */
   readonly executionTimeoutSeconds?: number;
+  /**
+   * More environment for every function, such as the endpoint of a local service it calls
+   * (`AWS_ENDPOINT_URL_SFN` for the Orders API's command function). @default - none
+   */
+  readonly functionEnvironment?: Readonly<Record<string, string>>;
   /** Told of every EventBridge target that failed for good. @default - nothing */
   readonly onEventTargetError?: (failure: TargetFailure) => void;
   /**
@@ -137,6 +142,8 @@ export class LocalRuntime {
    * stack's rules start their targets (a saga's recovery state machine, for one).
    */
   readonly events: LocalEventBus;
+  /** Every event bus of the stack by name: `default` and the stack's own (`AWS::Events::EventBus`). */
+  readonly buses: ReadonlyMap<string, LocalEventBus>;
   private readonly machines = new Map<string, { spec: LocalStateMachine; engine: AslEngine }>();
   private readonly tasks: LocalTaskHandlers;
   private closed = false;
@@ -151,27 +158,37 @@ export class LocalRuntime {
     private readonly pool: LambdaPool,
     private readonly db: DynamoDbLocal | undefined,
     private readonly options: LocalRuntimeOptions,
-    resources: Readonly<Record<string, CfnResource>>,
+    /** The synthesized template's resources, for the emulators that read more of it (the API, the pipes). */
+    readonly resources: Readonly<Record<string, CfnResource>>,
   ) {
     this.late = options.deliverLate ? new LateDeliveries(options.deliverLate) : undefined;
     const served = new Set([...stack.stateMachines, ...stack.functions, ...stack.queues].map((r) => r.arn));
-    this.events = new LocalEventBus({
-      rules: resolveEventRules(resources, { names: localNamesFromStack(stack, resources), targetExists: (arn) => served.has(arn) }),
-      region: stack.region,
-      account: stack.accountId,
-      retryDelayMs: options.retryDelayMs ?? 100,
-      onTargetError: options.onEventTargetError,
-      dispatcher: {
-        // EventBridge counts a delivery once the execution has started, not when it ends.
-        startExecution: (arn, input) => Promise.resolve(this.startExecution({ stateMachine: arn, input }).executionArn),
-        invokeFunction: (arn, payload) => {
-          // An asynchronous invocation: accepted at once; its outcome is the function's business.
-          void this.pool.invoke(arn, payload).catch(() => undefined);
-          return Promise.resolve({ StatusCode: 202 });
+    const rules = resolveEventRules(resources, { names: localNamesFromStack(stack, resources), targetExists: (arn) => served.has(arn) });
+    const bus = (name?: string) =>
+      new LocalEventBus({
+        rules,
+        name,
+        region: stack.region,
+        account: stack.accountId,
+        retryDelayMs: options.retryDelayMs ?? 100,
+        onTargetError: options.onEventTargetError,
+        dispatcher: {
+          // EventBridge counts a delivery once the execution has started, not when it ends.
+          startExecution: (arn, input) => Promise.resolve(this.startExecution({ stateMachine: arn, input }).executionArn),
+          invokeFunction: (arn, payload) => {
+            // An asynchronous invocation: accepted at once; its outcome is the function's business.
+            void this.pool.invoke(arn, payload).catch(() => undefined);
+            return Promise.resolve({ StatusCode: 202 });
+          },
+          sendMessage: (arn, body, delivery) => Promise.resolve(this.queues.send(arn, body, delivery.messageAttributes)),
         },
-        sendMessage: (arn, body, delivery) => Promise.resolve(this.queues.send(arn, body, delivery.messageAttributes)),
-      },
-    });
+      });
+    this.events = bus();
+    // The stack's own buses (AWS::Events::EventBus), each with its rules: what a pipe or an application puts events on.
+    const custom = Object.entries(resources)
+      .filter(([, r]) => r.Type === 'AWS::Events::EventBus')
+      .map(([logicalId, r]) => (typeof r.Properties?.Name === 'string' ? r.Properties.Name : logicalId));
+    this.buses = new Map([['default', this.events], ...custom.map((name): [string, LocalEventBus] => [name, bus(name)])]);
     const main = stack.stateMachines.length === 1 ? stack.stateMachines[0].arn : stack.outputs.StateMachineArn;
     this.tasks = new LocalTaskHandlers({ pool, queues, describeExecution: (arn) => this.describeExecution(arn) });
     const scale = options.timeoutScale ?? 1;
@@ -207,7 +224,7 @@ export class LocalRuntime {
       const endpoint = db?.endpoint ?? options.dynamoDbEndpoint!;
       await createTables(endpoint, stack.tables);
       const pool = new LambdaPool(new Map(stack.functions.map((f) => [f.name, f])), {
-        baseEnvironment: dynamoDbEnvironment(endpoint, region),
+        baseEnvironment: { ...dynamoDbEnvironment(endpoint, region), ...options.functionEnvironment },
         timeoutScale: options.timeoutScale,
         maxWorkersPerFunction: options.maxWorkersPerFunction,
         onLog: options.onFunctionLog,
@@ -303,7 +320,7 @@ export class LocalRuntime {
         await Promise.all(running.map((e) => e.result));
         continue;
       }
-      await this.events.settled();
+      for (const bus of this.buses.values()) await bus.settled();
       await this.late?.settled();
       if ([...this.executions.values()].every((e) => e.status !== 'RUNNING')) return;
     }

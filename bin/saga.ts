@@ -5,6 +5,9 @@ import { runOnce, UsageError } from '../cli/run';
 import { writeFileSync } from 'node:fs';
 import { generateMockConfig } from '../cli/mock-config';
 import { serve } from '../cli/serve';
+import { EventsConnectionError, showEvents, type EventsCommandOptions } from '../cli/events';
+import { UnsupportedApiError } from '../local/api-errors';
+import { UnsupportedPipeError } from '../local/event-errors';
 import { runRepair, type RepairCommandOptions } from '../cli/repair-command';
 import { RepairConnectionError } from '../cli/repair';
 import { loadSynthesizedStack } from '../local/cloud-assembly';
@@ -84,19 +87,35 @@ program
     process.exitCode = result.report.violations.length === 0 ? 0 : 1;
   });
 
+/** A TCP port option: 0-65535, 0 for a free one. */
+const portNumber = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new UsageError(`${name} must be 0-65535, got ${v}`);
+  return n;
+};
+
 program
   .command('serve')
   .description('serve the Step Functions API for the local runtime on 127.0.0.1, for the AWS CLI and SDKs')
-  .option('-p, --port <port>', 'port to listen on (0 picks a free one)', (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new UsageError(`--port must be 0-65535, got ${v}`);
-    return n;
-  }, 8083)
+  .option('-p, --port <port>', 'port of the Step Functions API (0 picks a free one)', portNumber('--port'), 8083)
+  .option('--api-port <port>', "port of the stack's REST API (0 picks a free one)", portNumber('--api-port'), 3000)
   .option('--mock-config <file>', "Step Functions Local's mock configuration (default: $SFN_MOCK_CONFIG)")
   .addOption(realTime)
-  .action(async (options: { port: number; realTime: boolean; mockConfig?: string }) => {
+  .action(async (options: { port: number; apiPort: number; realTime: boolean; mockConfig?: string }) => {
     await serve(options);
     process.exitCode = 130;
+  });
+
+program
+  .command('events')
+  .description("print the events published on the stack's own buses (OrderConfirmed, OrderCancelled) of a running saga serve")
+  .option('--endpoint <url>', 'the saga serve to read (default: http://127.0.0.1:8083)')
+  .option('-f, --follow', 'keep printing new events until Ctrl-C', false)
+  .option('--json', 'print each event whole, as one JSON line', false)
+  .action(async (options: EventsCommandOptions) => {
+    const stop = new AbortController();
+    process.once('SIGINT', () => stop.abort());
+    await showEvents(options, console.log, stop.signal);
   });
 
 program
@@ -128,7 +147,7 @@ program
     } else process.stdout.write(text);
   });
 
-const setupErrors = [MockConfigError, UsageError, RepairConnectionError, LocalSetupError, CloudAssemblyError, UnsupportedDefinitionError, UnresolvableTemplateError];
+const setupErrors = [MockConfigError, UsageError, RepairConnectionError, EventsConnectionError, UnsupportedApiError, UnsupportedPipeError, LocalSetupError, CloudAssemblyError, UnsupportedDefinitionError, UnresolvableTemplateError];
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof CommanderError) {

@@ -1,4 +1,7 @@
+import { freePort } from '../local/dynamodb-local';
 import { startStepFunctionsServer } from '../local/sfn-api';
+import { startStackServices } from '../local/stack-services';
+import { eventRoutes, printStackServices, stackServicesOutput } from './events';
 import { DEFAULT_SERVE_ENDPOINT } from './repair-command';
 import { repairRoutes } from './repair-local';
 import { startSession, type Pace } from './session';
@@ -7,9 +10,17 @@ import { startSession, type Pace } from './session';
  * `saga serve`: the local runtime (demo catalogue and customers seeded) behind the Step Functions API on
  * 127.0.0.1, until Ctrl-C; beside it, the compensation-failures queue for `saga repair`.
  */
-export async function serve(options: Pace & { port: number }, print: (line: string) => void = console.log): Promise<void> {
-  const session = await startSession(options, (message) => print(`▸ ${message}`), false);
-  const server = await startStepFunctionsServer(session.runtime, { port: options.port, routes: repairRoutes(session.runtime) }).catch(async (err: unknown) => {
+export async function serve(options: Pace & { port: number; apiPort?: number }, print: (line: string) => void = console.log): Promise<void> {
+  // The Orders API's command function calls this server's Step Functions API: its port is known before the runtime.
+  const port = options.port === 0 ? await freePort() : options.port;
+  const session = await startSession(options, (message) => print(`▸ ${message}`), false, { functionEnvironment: { AWS_ENDPOINT_URL_SFN: `http://127.0.0.1:${port}` } });
+  const services = await startStackServices(session.runtime, { apiPort: options.apiPort, ...stackServicesOutput(print) }).catch(async (err: unknown) => {
+    await session.close();
+    throw err;
+  });
+  const routes = [...repairRoutes(session.runtime), ...eventRoutes(services.events)];
+  const server = await startStepFunctionsServer(session.runtime, { port, routes }).catch(async (err: unknown) => {
+    await services.close();
     await session.close();
     throw err;
   });
@@ -20,11 +31,13 @@ export async function serve(options: Pace & { port: number }, print: (line: stri
   print(`         --name ord-1001 --input file://examples/orders/happy-path.json`);
   const endpoint = server.endpoint === DEFAULT_SERVE_ENDPOINT ? '' : ` --endpoint ${server.endpoint}`;
   print(`  compensations that failed for good: npx saga repair${endpoint} --list (then without --list to retry them)`);
+  printStackServices(services, endpoint, print);
   await new Promise<void>((resolve) => {
     const stop = () => {
       print('stopping…');
       void server
         .close()
+        .then(() => services.close())
         .then(() => session.close())
         .then(resolve);
     };

@@ -25,11 +25,11 @@ export interface Session {
  * Starts the local runtime with fault injection on, seeds the demo catalogue and customers, and closes everything
  * on Ctrl-C.
  */
-export async function startSession(pace: Pace, onProgress: (message: string) => void, handleSignals = true): Promise<Session> {
+export async function startSession(pace: Pace, onProgress: (message: string) => void, handleSignals = true, more: Partial<LocalRuntimeOptions> = {}): Promise<Session> {
   const mockConfigFile = pace.mockConfig ?? (process.env.SFN_MOCK_CONFIG || undefined);
   const mockConfig = mockConfigFile ? loadMockConfig(mockConfigFile) : undefined;
   if (mockConfigFile) onProgress(`mock configuration: ${mockConfigFile} (start executions on <state machine ARN>#<TestCase>)`);
-  const runtime = await LocalRuntime.start({ context: { faultInjection: 'true' }, onProgress, mockConfig, ...paceOptions(pace) });
+  const runtime = await LocalRuntime.start({ context: { faultInjection: 'true' }, onProgress, mockConfig, ...paceOptions(pace), ...more });
   const close = () => runtime.close();
   const onSignal = () => {
     onProgress('stopping…');

@@ -52,7 +52,7 @@ export const orderCancelledDetail = z.strictObject({
     .strictObject({
       step: text('The saga step that failed'),
       error: text('Its error name (InsufficientStock, PaymentDeclined, States.Timeout…)'),
-      reason: z.string().describe('The cause, as the step reported it'),
+      reason: z.string().describe("Why: the error's message (without a stack trace)"),
     })
     .describe('Why the order was cancelled'),
 });

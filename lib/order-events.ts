@@ -47,7 +47,7 @@ const PipeSpecs = [
     ],
     template:
       `{ ${common}, "status": "CANCELLED", "failure": { "step": "<$.dynamodb.NewImage.failure.M.step.S>", ` +
-      `"error": "<$.dynamodb.NewImage.failure.M.error.S>", "reason": "<$.dynamodb.NewImage.failure.M.cause.S>" }, ${change} }`,
+      `"error": "<$.dynamodb.NewImage.failure.M.error.S>", "reason": "<$.dynamodb.NewImage.failure.M.reason.S>" }, ${change} }`,
   },
 ] as const;
 

@@ -2,7 +2,7 @@ import { DescribeExecutionCommand, ExecutionAlreadyExists, StartExecutionCommand
 import { InvalidOrder, OrderConflict, OrderNotFound } from '../errors';
 import { describeIssues } from '../handler';
 import { OrderLimits, placeOrder, type OrderLine, type PlaceOrder } from '../schemas';
-import { getOrder, type OrderRecord, type OrderStatus } from './orders';
+import { failureReason, getOrder, type OrderRecord, type OrderStatus } from './orders';
 import type { ServiceStore } from './store';
 
 /** What the command side needs: the orders service's table (the authority on orders) and the saga to start. */
@@ -105,7 +105,7 @@ export interface OrderView {
   readonly reservationId?: string;
   readonly chargeId?: string;
   /** CANCELLED: the step that failed, its error, and why. */
-  readonly failure?: { readonly step: string; readonly error: string; readonly reason?: string };
+  readonly failure?: { readonly step: string; readonly error: string; readonly reason: string };
   /** The saga (execution ARN) the order belongs to. */
   readonly sagaId: string;
 }
@@ -128,7 +128,7 @@ function view(order: OrderRecord): OrderView {
     ...(order.total !== undefined ? { total: order.total } : {}),
     ...(order.reservationId ? { reservationId: order.reservationId } : {}),
     ...(order.chargeId ? { chargeId: order.chargeId } : {}),
-    ...(failure ? { failure: { step: failure.step, error: failure.error, ...(failure.cause !== undefined ? { reason: failure.cause } : {}) } } : {}),
+    ...(failure ? { failure: { step: failure.step, error: failure.error, reason: failure.reason ?? failureReason(failure) } } : {}),
     sagaId: order.sagaId,
   };
 }

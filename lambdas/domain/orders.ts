@@ -18,7 +18,29 @@ export interface OrderRecord extends Owned {
   readonly total?: number;
   readonly reservationId?: string;
   readonly chargeId?: string;
-  readonly failure?: Failure;
+  /** CANCELLED: the failure, with `reason`, the readable part of its cause (what the API and the events show). */
+  readonly failure?: RecordedFailure;
+}
+
+/** A failure as the order records it: `reason` is the cause's error message, without a stack trace. */
+export type RecordedFailure = Failure & { readonly reason?: string };
+
+/**
+ * The readable reason of a failure: a Lambda error's cause is the JSON of `{ errorType, errorMessage, trace }`, whose
+ * message is the reason (the trace is for the execution's history, not for customers or other services); any other
+ * cause is its own reason.
+ */
+export function failureReason(failure: Failure): string {
+  const cause = failure.cause ?? '';
+  try {
+    const parsed: unknown = JSON.parse(cause);
+    if (typeof parsed === 'object' && parsed !== null && typeof (parsed as { errorMessage?: unknown }).errorMessage === 'string') {
+      return (parsed as { errorMessage: string }).errorMessage;
+    }
+  } catch {
+    // Not JSON: the cause is the reason.
+  }
+  return cause === '' ? failure.error : cause;
 }
 
 export interface CreateRequest {
@@ -126,6 +148,7 @@ export async function confirmOrder(request: ConfirmRequest, sagaId: string, stor
  * Idempotent: the first recorded failure is kept. Another saga's order is left alone, and the result says whose.
  */
 export async function cancelOrder(request: CancelRequest, sagaId: string, store: ServiceStore): Promise<CancelResult> {
+  const failure: RecordedFailure = { ...request.failure, reason: failureReason(request.failure) };
   for (let attempt = 0; attempt < 3; attempt++) {
     const existing = await getOrder(request.orderId, store);
     if (existing && existing.sagaId !== sagaId) return { orderId: request.orderId, outcome: 'not-owned', owner: existing.sagaId ?? 'unknown' };
@@ -139,7 +162,7 @@ export async function cancelOrder(request: CancelRequest, sagaId: string, store:
             UpdateExpression: 'SET #status = :cancelled, failure = :failure',
             ConditionExpression: 'sagaId = :saga AND #status = :seen',
             ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':cancelled': 'CANCELLED', ':failure': request.failure, ':saga': sagaId, ':seen': existing.status },
+            ExpressionAttributeValues: { ':cancelled': 'CANCELLED', ':failure': failure, ':saga': sagaId, ':seen': existing.status },
           }),
         );
       } else {
@@ -149,7 +172,7 @@ export async function cancelOrder(request: CancelRequest, sagaId: string, store:
           customerId: request.customerId,
           items: request.items,
           status: 'CANCELLED',
-          failure: request.failure,
+          failure,
         };
         await store.doc.send(
           new PutCommand({ TableName: store.tableName, Item: { pk: Keys.order(request.orderId), ...marker }, ConditionExpression: 'attribute_not_exists(pk)' }),

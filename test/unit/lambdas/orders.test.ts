@@ -1,4 +1,4 @@
-import { cancelOrder, confirmOrder, createOrder, getOrder } from '../../../lambdas/domain/orders';
+import { cancelOrder, confirmOrder, createOrder, failureReason, getOrder } from '../../../lambdas/domain/orders';
 import { Keys } from '../../../lambdas/domain/store';
 import { ErrorName } from '../../../lambdas/errors';
 import type { Failure } from '../../../lambdas/schemas';
@@ -137,7 +137,7 @@ describe('CreateOrder', () => {
 
     expect(cancelled).toEqual({ orderId, outcome: 'cancelled', status: 'CANCELLED' });
     await expect(late).rejects.toMatchObject({ name: ErrorName.OrderClosed });
-    expect(await getOrder(orderId, orders)).toEqual({ orderId, sagaId, customerId: 'cus-ada', items, status: 'CANCELLED', failure });
+    expect(await getOrder(orderId, orders)).toEqual({ orderId, sagaId, customerId: 'cus-ada', items, status: 'CANCELLED', failure: { ...failure, reason: 'declined' } });
   });
 });
 
@@ -206,7 +206,7 @@ describe('CancelOrder', () => {
     const result = await cancelOrder(cancelRequest(orderId), sagaId, orders);
 
     expect(result).toEqual({ orderId, outcome: 'cancelled', status: 'CANCELLED' });
-    expect(await getOrder(orderId, orders)).toEqual({ ...createRequest(orderId), sagaId, status: 'CANCELLED', failure });
+    expect(await getOrder(orderId, orders)).toEqual({ ...createRequest(orderId), sagaId, status: 'CANCELLED', failure: { ...failure, reason: 'declined' } });
   });
 
   it('is idempotent and keeps the first failure', async () => {
@@ -220,7 +220,7 @@ describe('CancelOrder', () => {
 
     expect(second).toEqual({ orderId, outcome: 'already-cancelled', status: 'CANCELLED' });
     expect(await rawItem(orders, Keys.order(orderId))).toEqual(recorded);
-    expect((await getOrder(orderId, orders))?.failure).toEqual(failure);
+    expect((await getOrder(orderId, orders))?.failure).toEqual({ ...failure, reason: 'declined' });
   });
 
   it('cancels an order that was confirmed before a later failure un-did it', async () => {
@@ -241,7 +241,7 @@ describe('CancelOrder', () => {
     const result = await cancelOrder(cancelRequest(orderId), sagaId, orders);
 
     expect(result).toEqual({ orderId, outcome: 'cancelled', status: 'CANCELLED' });
-    expect(await getOrder(orderId, orders)).toEqual({ ...createRequest(orderId), sagaId, status: 'CANCELLED', failure });
+    expect(await getOrder(orderId, orders)).toEqual({ ...createRequest(orderId), sagaId, status: 'CANCELLED', failure: { ...failure, reason: 'declined' } });
   });
 
   it.each(['PENDING', 'CONFIRMED', 'CANCELLED'] as const)(
@@ -260,7 +260,21 @@ describe('CancelOrder', () => {
       const own = await cancelOrder(cancelRequest(orderId), owner, orders);
 
       expect(own).toEqual({ orderId, outcome: status === 'CANCELLED' ? 'already-cancelled' : 'cancelled', status: 'CANCELLED' });
-      expect(await getOrder(orderId, orders)).toMatchObject({ sagaId: owner, status: 'CANCELLED', failure });
+      expect(await getOrder(orderId, orders)).toMatchObject({ sagaId: owner, status: 'CANCELLED', failure: { ...failure, reason: 'declined' } });
     },
   );
+});
+
+describe('failureReason', () => {
+  it("keeps a Lambda error's message and drops its stack trace", () => {
+    const cause = JSON.stringify({ errorType: 'PaymentDeclined', errorMessage: 'payment declined for cus-1: total 10 exceeds available credit 5', trace: ['at x'] });
+
+    expect(failureReason({ step: 'ChargePayment', error: 'PaymentDeclined', cause })).toBe('payment declined for cus-1: total 10 exceeds available credit 5');
+  });
+
+  it('keeps a plain cause as it is, and names the error when there is no cause', () => {
+    expect(failureReason({ step: 'ReserveInventory', error: 'States.Timeout', cause: 'Task timed out after 15 seconds' })).toBe('Task timed out after 15 seconds');
+    expect(failureReason({ step: 'ReserveInventory', error: 'States.Timeout' })).toBe('States.Timeout');
+    expect(failureReason({ step: 'ReserveInventory', error: 'States.Timeout', cause: '{"no":"message"}' })).toBe('{"no":"message"}');
+  });
 });

@@ -82,7 +82,7 @@ describe('saga run', () => {
 describe('saga serve', () => {
   it('serves the order saga to the AWS SDK on a free port, and stops cleanly on Ctrl-C', async () => {
     const { SFNClient, StartExecutionCommand, DescribeExecutionCommand } = await import('@aws-sdk/client-sfn');
-    const child = spawn(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'bin', 'saga.ts'), 'serve', '--port', '0'], { cwd: ROOT });
+    const child = spawn(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'bin', 'saga.ts'), 'serve', '--port', '0', '--api-port', '0'], { cwd: ROOT });
     let stdout = '';
     // Wait for both lines: they may arrive in separate chunks.
     const [endpoint, arn] = await new Promise<[string, string]>((resolve, reject) => {
@@ -90,7 +90,7 @@ describe('saga serve', () => {
         stdout += chunk.toString();
         const found = /Step Functions API on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
         const machine = /state machine: (\S+)/.exec(stdout);
-        if (found && machine) resolve([found[1], machine[1]]);
+        if (found && machine && /Orders API on/.test(stdout)) resolve([found[1], machine[1]]);
       });
       child.on('close', () => reject(new Error(`serve exited early:\n${stdout}`)));
     });
@@ -106,6 +106,25 @@ describe('saga serve', () => {
         status = (await sfn.send(new DescribeExecutionCommand({ executionArn }))).status!;
       }
       expect(status).toBe('SUCCEEDED');
+
+      // The stack's REST API, at the URL the start-up lines state, and the events its pipes publish.
+      const api = /Orders API on (http:\/\/127\.0\.0\.1:\d+\/prod\/)/.exec(stdout)![1];
+      const placed = await fetch(`${api}orders`, { method: 'POST', body: JSON.stringify({ orderId: 'ord-1002', customerId: 'cus-ada', items: [{ sku: 'SKU-MOUSE', quantity: 1 }] }) });
+      expect(placed.status).toBe(202);
+      let order = { status: 'PENDING' };
+      while (order.status === 'PENDING' || order.status === undefined) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        order = (await (await fetch(`${api}orders/ord-1002`)).json()) as { status: string };
+      }
+      expect(order.status).toBe('CONFIRMED');
+      let events = '';
+      while ((events.match(/OrderConfirmed/g) ?? []).length < 2) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        events = (await saga(['events', '--endpoint', endpoint])).stdout;
+      }
+      expect(events).toMatch(/OrderConfirmed \(\S+\) \{"schemaVersion":"1","orderId":"ord-1001"/);
+      expect(events).toMatch(/OrderConfirmed \(\S+\) \{"schemaVersion":"1","orderId":"ord-1002"/);
+      expect(stdout).toMatch(/api POST \/prod\/orders → 202/);
     } finally {
       sfn.destroy();
       child.kill('SIGINT');

@@ -117,11 +117,14 @@ describe('saga serve', () => {
         order = (await (await fetch(`${api}orders/ord-1002`)).json()) as { status: string };
       }
       expect(order.status).toBe('CONFIRMED');
-      let events = '';
-      while ((events.match(/OrderConfirmed/g) ?? []).length < 2) {
+      // Wait (cheaply) until the pipes have published both, then read them as a user would.
+      let published = 0;
+      while (published < 2) {
         await new Promise((resolve) => setTimeout(resolve, 100));
-        events = (await saga(['events', '--endpoint', endpoint])).stdout;
+        const answer = await fetch(`${endpoint}/saga/events`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+        published = ((await answer.json()) as { events: unknown[] }).events.length;
       }
+      const events = (await saga(['events', '--endpoint', endpoint])).stdout;
       expect(events).toMatch(/OrderConfirmed \(\S+\) \{"schemaVersion":"1","orderId":"ord-1001"/);
       expect(events).toMatch(/OrderConfirmed \(\S+\) \{"schemaVersion":"1","orderId":"ord-1002"/);
       expect(stdout).toMatch(/api POST \/prod\/orders → 202/);

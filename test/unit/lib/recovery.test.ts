@@ -56,8 +56,8 @@ describe('the recovery rule', () => {
       ],
     });
     // The rule's role may start the recovery state machine and nothing else.
-    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
-      JSON.stringify(p).includes('states:StartExecution'),
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter(
+      (p) => JSON.stringify(p).includes('states:StartExecution') && JSON.stringify(p.Properties.Roles).includes('RecoveryStateMachineEventsRole'),
     ) as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } }[];
     expect(policies).toHaveLength(1);
     expect(policies[0].Properties.PolicyDocument.Statement).toEqual([{ Action: 'states:StartExecution', Effect: 'Allow', Resource: { Ref: recoveryMachine } }]);

@@ -37,6 +37,7 @@ const common = {
   change,
 };
 
+/** The detail of `OrderConfirmed`: the order as confirmed, with its charge and reservation. */
 export const orderConfirmedDetail = z.strictObject({
   ...common,
   status: z.literal('CONFIRMED'),
@@ -45,6 +46,7 @@ export const orderConfirmedDetail = z.strictObject({
   chargeId: text('The payment charge'),
 });
 
+/** The detail of `OrderCancelled`: the order and why its saga cancelled it. */
 export const orderCancelledDetail = z.strictObject({
   ...common,
   status: z.literal('CANCELLED'),

@@ -9,3 +9,8 @@ export * from './asl-support';
 export * from './dynamodb-local';
 export * from './sfn-api';
 export * from './mock-config';
+export * from './api-gateway';
+export * from './api-errors';
+export * from './pipes';
+export * from './event-log';
+export * from './stack-services';

@@ -123,6 +123,17 @@ describe('POST /orders', () => {
     expect(sagasOf(order.orderId)).toHaveLength(1);
   });
 
+  it('answers one 202 and one 409 to two different bodies for one order sent at once, and starts one saga', async () => {
+    const shop = await openShop(stores);
+    const order = shop.order();
+
+    const answers = await Promise.all([place(order), place({ ...order, items: [{ sku: shop.other, quantity: 1 }] })]);
+    await settle();
+
+    expect(answers.map((a) => a.status).sort()).toEqual([202, 409]);
+    expect(sagasOf(order.orderId)).toHaveLength(1);
+  });
+
   it('treats an order whose saga was started elsewhere (console, random name) as the authority', async () => {
     const shop = await openShop(stores);
     const order = shop.order();

@@ -22,6 +22,7 @@ export interface AslState {
   CausePath?: string;
   ErrorPath?: string;
   TimeoutSeconds?: number;
+  Branches?: { StartAt: string; States: Record<string, AslState> }[];
 }
 
 export interface AslDefinition {
@@ -65,28 +66,43 @@ function matches(errorEquals: readonly string[], error: string): boolean {
 /**
  * Follows the definition as a graph, the way Step Functions would route the given outcomes: `Next`, `End`, the
  * first matching `Catch`, and Choices whose JSONata condition is one variable (`{% $name %}`) that a catcher's
- * `Assign` set to `true`. Retries are taken to be exhausted (each outcome is permanent).
+ * `Assign` set to `true`. Retries are taken to be exhausted (each outcome is permanent). A Parallel state enters
+ * every branch, in order (their states follow the Parallel's name in the path); the first branch that ends in an
+ * error fails the Parallel with it (a branch's Fail state that passes on its input's error passes on the error
+ * its Catch caught).
  */
 export function walk(definition: AslDefinition, outcomes: Outcomes): Walk {
+  return walkStates(definition, outcomes, new Set<string>());
+}
+
+function walkStates(graph: { StartAt: string; States: Record<string, AslState> }, outcomes: Outcomes, trueVariables: Set<string>): Walk {
   const path: string[] = [];
-  const trueVariables = new Set<string>();
-  let name: string | undefined = definition.StartAt;
+  let caught: string | undefined;
+  let name: string | undefined = graph.StartAt;
   for (let guard = 0; name !== undefined && guard < 100; guard++) {
-    const state: AslState = definition.States[name];
+    const state: AslState = graph.States[name];
     if (!state) throw new Error(`walk: state ${name} does not exist`);
     path.push(name);
-    if (state.Type === 'Fail') return { path, error: state.Error };
+    if (state.Type === 'Fail') return { path, error: state.Error === '{% $states.input.Error %}' ? caught : state.Error };
     if (state.Type === 'Succeed') return { path };
     if (state.Type === 'Choice') {
       const choice = state.Choices?.find((c) => trueVariables.has(/^\{% \$(\w+) %\}$/.exec(c.Condition ?? '')?.[1] ?? ''));
       name = choice?.Next ?? state.Default;
       continue;
     }
-    const error = state.Type === 'Task' ? outcomes[name] : undefined;
+    let error = state.Type === 'Task' ? outcomes[name] : undefined;
+    if (state.Type === 'Parallel') {
+      for (const branch of state.Branches ?? []) {
+        const ran = walkStates(branch, outcomes, trueVariables);
+        path.push(...ran.path);
+        error ??= ran.error;
+      }
+    }
     if (error !== undefined) {
       const catcher = state.Catch?.find((c) => matches(c.ErrorEquals, error));
       if (!catcher) return { path, error };
       for (const [variable, value] of Object.entries(catcher.Assign ?? {})) if (value === true) trueVariables.add(variable);
+      caught = error;
       name = catcher.Next;
       continue;
     }

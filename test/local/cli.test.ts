@@ -44,6 +44,7 @@ describe('saga run', () => {
       status: 'SUCCEEDED',
       error: null,
       cause: null,
+      failure: null,
       output: expect.objectContaining({ orderId: 'ord-1001' }),
       path: ['CreateOrder', 'ReserveInventory', 'ChargePayment', 'ConfirmOrder'],
       transitions: 4,
@@ -56,6 +57,8 @@ describe('saga run', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('ord-1001: FAILED SagaCompensated: ChargePayment failed with PaymentDeclined');
     expect(run.stdout).toContain('CreateOrder → ReserveInventory → ChargePayment → ReleaseInventory → CancelOrder');
+    expect(run.stdout).toContain('ReleaseInventory: ran (undone)');
+    expect(run.stdout).toContain('RefundPayment: skipped, nothing to undo');
   });
 
   it.each([

@@ -103,6 +103,7 @@ describe('OrderSaga state machine', () => {
       sagaId: '{% $states.context.Execution.Id %}',
       command: '{% $states.input %}',
       compensationFailed: false,
+      compensations: [],
       results: '{% {"CreateOrder": {"Payload": $states.result.Payload}} %}',
     });
     for (const name of ['ReserveInventory', 'ChargePayment', 'ConfirmOrder']) {
@@ -194,11 +195,33 @@ describe('OrderSaga state machine', () => {
     });
   });
 
-  it('ends a compensated saga with a cause that names the failed step and its error', () => {
-    expect(definition.States[SagaErrorName.Compensated]).toEqual({
-      Type: 'Fail',
-      Error: SagaErrorName.Compensated,
-      Cause: "{% $failure.step & ' failed with ' & $failure.error %}",
+  it('ends a failed saga with a JSON cause: the failed step, its error and cause, and every compensation, those that did not run as skipped', () => {
+    const cause =
+      '{% $string({"failedStep": $failure.step, "error": $failure.error, "cause": $failure.cause, "compensations": $append($compensations, ' +
+      '$filter(["RefundPayment","ReleaseInventory","CancelOrder"], function($c) { $not($c in $compensations.compensation) }).{"compensation": $, "outcome": "skipped"})}) %}';
+
+    expect(definition.States[SagaErrorName.Compensated]).toEqual({ Type: 'Fail', Error: SagaErrorName.Compensated, Cause: cause });
+    expect(definition.States[SagaErrorName.CompensationFailed]).toEqual({ Type: 'Fail', Error: SagaErrorName.CompensationFailed, Cause: cause });
+  });
+
+  it("adds each compensation's outcome to $compensations: ran with its result, or failed with its error and whether it is queued", () => {
+    expect(definition.States.RefundPayment.Assign).toEqual({
+      compensations: '{% $append($compensations, [{"compensation": "RefundPayment", "outcome": "ran", "result": $states.result.Payload}]) %}',
+    });
+    expect(definition.States.RefundPayment.Catch).toEqual([
+      {
+        ErrorEquals: ['States.ALL'],
+        Next: 'RecordRefundPaymentFailure',
+        Assign: {
+          compensationFailed: true,
+          compensationError: '{% $states.errorOutput %}',
+          compensations:
+            '{% $append($compensations, [{"compensation": "RefundPayment", "outcome": "failed", "error": $states.errorOutput.Error, "cause": $states.errorOutput.Cause, "queued": false}]) %}',
+        },
+      },
+    ]);
+    expect(definition.States.RecordRefundPaymentFailure.Assign).toEqual({
+      compensations: '{% $append($compensations[compensation != "RefundPayment"], [$merge([$compensations[compensation = "RefundPayment"], {"queued": true}])]) %}',
     });
   });
 

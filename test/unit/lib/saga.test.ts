@@ -117,8 +117,8 @@ describe('Saga', () => {
       Object.fromEntries(
         Object.entries(definition.States).flatMap(([name, state]): [string, unknown][] => [
           [name, withoutCompensations(state.Assign)],
-          ...(state.Catch ?? []).map((c, i) => [`${name}.Catch[${i}]`, withoutCompensations(c.Assign)]),
-          ...(state.Choices ?? []).map((c, i) => [`${name}.Choices[${i}]`, withoutCompensations(c.Assign)]),
+          ...(state.Catch ?? []).map((c, i): [string, unknown] => [`${name}.Catch[${i}]`, withoutCompensations(c.Assign)]),
+          ...(state.Choices ?? []).map((c, i): [string, unknown] => [`${name}.Choices[${i}]`, withoutCompensations(c.Assign)]),
         ]),
       );
     const withoutCompensations = (assign: Record<string, unknown> | undefined) => {

@@ -53,3 +53,56 @@ export function stagesOf<S extends StagedStep>(steps: readonly S[]): S[][] {
 export function stageStateName(stage: readonly StagedStep[]): string {
   return stage.map((s) => s.name).join('And');
 }
+
+/** What the path of a saga is computed from: its steps (with their compensations' names) and its failure step. */
+export interface SagaShape {
+  readonly steps: readonly (StagedStep & { readonly compensation?: { readonly name: string } })[];
+  readonly onFailure: { readonly name: string };
+}
+
+/** How a saga fails, for {@link sagaPath}. */
+export interface SagaPathFailure {
+  /** The step that fails. */
+  readonly step: string;
+  /** A business rejection (committed nothing) rather than any other error. */
+  readonly rejected: boolean;
+  /** Compensations that fail for good (and are recorded on the queue). @default - none */
+  readonly failingCompensations?: readonly string[];
+}
+
+/**
+ * The states a saga's execution enters, by the rules of the `Saga` construct: every stage in turn (a stage of
+ * several steps as its Parallel state, then its steps in order, all entered at once, then the failed step's
+ * `<Step>Failed`); on a failure, the compensations of the steps that may have committed, latest stage first, then
+ * the failure step and the end state. Only one step fails.
+ */
+export function sagaPath(saga: SagaShape, failure?: SagaPathFailure): string[] {
+  const stages = stagesOf(saga.steps);
+  const path: string[] = [];
+  let unwindFrom = stages.length;
+  for (const [k, stage] of stages.entries()) {
+    if (stage.length > 1) path.push(stageStateName(stage));
+    // The branches of a stage enter their steps at once; a branch's Fail state comes once its step has failed.
+    path.push(...stage.map((s) => s.name));
+    if (stage.length > 1 && stage.some((s) => s.name === failure?.step)) path.push(`${failure!.step}Failed`);
+    if (stage.some((s) => s.name === failure?.step)) {
+      unwindFrom = failure!.rejected && stage.length === 1 ? k : k + 1;
+      break;
+    }
+  }
+  if (!failure) return path;
+  let compensationFailed = false;
+  const compensate = (name: string) => {
+    path.push(name);
+    if (failure.failingCompensations?.includes(name)) {
+      path.push(`Record${name}Failure`);
+      compensationFailed = true;
+    }
+  };
+  for (const stage of stages.slice(0, unwindFrom).reverse()) {
+    for (const step of [...stage].reverse()) if (step.compensation) compensate(step.compensation.name);
+  }
+  compensate(saga.onFailure.name);
+  path.push('CheckCompensations', compensationFailed ? 'SagaCompensationFailed' : 'SagaCompensated');
+  return path;
+}

@@ -13,7 +13,8 @@ import { stagesOf, stageStateName } from './saga-stages';
 export { LambdaServiceErrors, parseSagaFailureCause, SagaErrorName, SagaOutcome } from './saga-errors';
 export type { SagaCompensationOutcome, SagaFailureCause } from './saga-errors';
 export type { SagaCompensation } from './saga-compensation';
-export { stagesOf, stageStateName } from './saga-stages';
+export { sagaPath, stagesOf, stageStateName } from './saga-stages';
+export type { SagaPathFailure, SagaShape } from './saga-stages';
 
 /** One forward step of a saga. */
 export interface SagaStep {

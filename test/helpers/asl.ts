@@ -67,8 +67,8 @@ function matches(errorEquals: readonly string[], error: string): boolean {
  * Follows the definition as a graph, the way Step Functions would route the given outcomes: `Next`, `End`, the
  * first matching `Catch`, and Choices whose JSONata condition is one variable (`{% $name %}`) that a catcher's
  * `Assign` set to `true`. Retries are taken to be exhausted (each outcome is permanent). A Parallel state enters
- * every branch, in order (their states follow the Parallel's name in the path); the first branch that ends in an
- * error fails the Parallel with it (a branch's Fail state that passes on its input's error passes on the error
+ * every branch at once (the path holds the Parallel's name, each branch's first state in order, then the rest of
+ * each branch in order); the first branch that ends in an error fails the Parallel with it (a branch's Fail state that passes on its input's error passes on the error
  * its Catch caught).
  */
 export function walk(definition: AslDefinition, outcomes: Outcomes): Walk {
@@ -92,11 +92,10 @@ function walkStates(graph: { StartAt: string; States: Record<string, AslState> }
     }
     let error = state.Type === 'Task' ? outcomes[name] : undefined;
     if (state.Type === 'Parallel') {
-      for (const branch of state.Branches ?? []) {
-        const ran = walkStates(branch, outcomes, trueVariables);
-        path.push(...ran.path);
-        error ??= ran.error;
-      }
+      // Every branch enters its first state at once; what follows in a branch comes later.
+      const ran = (state.Branches ?? []).map((branch) => walkStates(branch, outcomes, trueVariables));
+      path.push(...ran.map((r) => r.path[0]), ...ran.flatMap((r) => r.path.slice(1)));
+      error = ran.find((r) => r.error !== undefined)?.error;
     }
     if (error !== undefined) {
       const catcher = state.Catch?.find((c) => matches(c.ErrorEquals, error));
@@ -110,4 +109,14 @@ function walkStates(graph: { StartAt: string; States: Record<string, AslState> }
     name = state.Next;
   }
   throw new Error('walk: no end after 100 states');
+}
+
+/** Every state of a definition, those inside Parallel branches included, by name (state names are unique). */
+export function allStates(definition: { States: Record<string, AslState> }): Record<string, AslState> {
+  const out: Record<string, AslState> = {};
+  for (const [name, state] of Object.entries(definition.States)) {
+    out[name] = state;
+    for (const branch of state.Branches ?? []) Object.assign(out, allStates(branch));
+  }
+  return out;
 }

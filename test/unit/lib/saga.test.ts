@@ -220,9 +220,9 @@ describe('Saga', () => {
 
     it.each<[string, string, string[]]>([
       // Any failure in a stage unwinds every step of the stage (the last listed first), then the stages before.
-      ['Pay', 'Declined', ['Open', 'Book', 'PayAndShip', 'Pay', 'PayFailed', 'Ship', 'Unship', 'Refund', 'Unbook', 'Close', ...end]],
-      ['Pay', 'Error', ['Open', 'Book', 'PayAndShip', 'Pay', 'PayFailed', 'Ship', 'Unship', 'Refund', 'Unbook', 'Close', ...end]],
-      ['Pay', 'States.Timeout', ['Open', 'Book', 'PayAndShip', 'Pay', 'PayFailed', 'Ship', 'Unship', 'Refund', 'Unbook', 'Close', ...end]],
+      ['Pay', 'Declined', ['Open', 'Book', 'PayAndShip', 'Pay', 'Ship', 'PayFailed', 'Unship', 'Refund', 'Unbook', 'Close', ...end]],
+      ['Pay', 'Error', ['Open', 'Book', 'PayAndShip', 'Pay', 'Ship', 'PayFailed', 'Unship', 'Refund', 'Unbook', 'Close', ...end]],
+      ['Pay', 'States.Timeout', ['Open', 'Book', 'PayAndShip', 'Pay', 'Ship', 'PayFailed', 'Unship', 'Refund', 'Unbook', 'Close', ...end]],
       ['Ship', 'Undeliverable', ['Open', 'Book', 'PayAndShip', 'Pay', 'Ship', 'ShipFailed', 'Unship', 'Refund', 'Unbook', 'Close', ...end]],
       ['Ship', 'Error', ['Open', 'Book', 'PayAndShip', 'Pay', 'Ship', 'ShipFailed', 'Unship', 'Refund', 'Unbook', 'Close', ...end]],
       ['Ship', 'States.Timeout', ['Open', 'Book', 'PayAndShip', 'Pay', 'Ship', 'ShipFailed', 'Unship', 'Refund', 'Unbook', 'Close', ...end]],

@@ -46,8 +46,8 @@ describe('saga run', () => {
       cause: null,
       failure: null,
       output: expect.objectContaining({ orderId: 'ord-1001' }),
-      path: ['CreateOrder', 'ReserveInventory', 'ChargePayment', 'ConfirmOrder'],
-      transitions: 4,
+      path: ['CreateOrder', 'ReserveInventory', 'ChargePaymentAndScheduleShipment', 'ChargePayment', 'ScheduleShipment', 'ConfirmOrder'],
+      transitions: 6,
     });
   });
 
@@ -56,9 +56,10 @@ describe('saga run', () => {
 
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('ord-1001: FAILED SagaCompensated: ChargePayment failed with PaymentDeclined');
-    expect(run.stdout).toContain('CreateOrder → ReserveInventory → ChargePayment → ReleaseInventory → CancelOrder');
+    expect(run.stdout).toContain('ChargePayment → ScheduleShipment → ChargePaymentFailed → CancelShipment → RefundPayment');
+    // What each compensation did, from the structured cause: the declined charge had nothing to refund.
+    expect(run.stdout).toContain('RefundPayment: ran (already-undone)');
     expect(run.stdout).toContain('ReleaseInventory: ran (undone)');
-    expect(run.stdout).toContain('RefundPayment: skipped, nothing to undo');
   });
 
   it.each([

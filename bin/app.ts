@@ -10,7 +10,7 @@ const on = (name: string) => {
 };
 new OrderSagaStack(app, 'ServerlessSaga', {
   faultInjection: on('faultInjection'),
-  // For comparing latency: ChargePayment and ScheduleShipment one after the other (npm run bench).
+  // For comparing latency: ChargePayment and ScheduleShipment one after the other (npm run bench:parallel).
   sequential: on('sequential'),
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });

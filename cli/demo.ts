@@ -43,8 +43,7 @@ export async function runDemo(pace: Pace, print: (line?: string) => void = conso
         i === 0 ? `first saga done ${seconds(Date.now() - started)} after start` : undefined,
       ].filter(Boolean);
       print(`    ${detail.join(', ')}${failure ? `; step error ${failure.error}: ${failure.message ?? ''}` : ''}`);
-      const undone = compensationLines(result.cause);
-      if (undone.length > 0) print(`    compensations: ${undone.join('; ')}`);
+      for (const line of compensationLines(result.cause)) print(`      ${line}`);
       for (const problem of problems) print(`    ✘ ${problem}`);
     }
 

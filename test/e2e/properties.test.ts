@@ -154,5 +154,7 @@ describe.each([
       { numRuns: runs, ...replay },
     );
     if (deliverTwice) expect(runtime.duplicatesDelivered).toBeGreaterThan(0);
-  });
+    // Twenty sagas one after another, each with up to twelve states and Timeout faults: on a machine shared with
+    // other work this outlasts jest's default minute. A ceiling, not a measure.
+  }, 240_000);
 });

@@ -56,9 +56,11 @@ describe('saga run', () => {
 
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('ord-1001: FAILED SagaCompensated: ChargePayment failed with PaymentDeclined');
-    expect(run.stdout).toContain('ChargePayment → ScheduleShipment → ChargePaymentFailed → CancelShipment → RefundPayment');
-    // What each compensation did, from the structured cause: the declined charge had nothing to refund.
-    expect(run.stdout).toContain('RefundPayment: ran (already-undone)');
+    expect(run.stdout).toContain('→ ChargePaymentFailed → CancelShipment → RefundPayment → ReleaseInventory → CancelOrder');
+    // What each compensation did, from the structured cause: the injected rejection fires before the payments
+    // service writes anything, so the refund finds nothing to undo (and leaves its marker).
+    expect(run.stdout).toContain('CancelShipment: ran (undone)');
+    expect(run.stdout).toContain('RefundPayment: ran (nothing-to-undo)');
     expect(run.stdout).toContain('ReleaseInventory: ran (undone)');
   });
 

@@ -57,12 +57,12 @@ const addressLine = (label: string) =>
 /** Where to deliver an order. */
 export const shippingAddress = z.strictObject(
   {
-    line1: addressLine('shipTo.line1'),
-    city: addressLine('shipTo.city'),
+    line1: addressLine('line1'),
+    city: addressLine('city'),
     postcode: z
-      .string({ error: 'shipTo.postcode must be a string' })
-      .regex(OrderLimits.postcodePattern, "shipTo.postcode must be 1-15 letters, digits, spaces or '-'"),
-    country: z.string({ error: 'shipTo.country must be a string' }).regex(OrderLimits.countryPattern, 'shipTo.country must be an ISO 3166 code of two capital letters'),
+      .string({ error: 'postcode must be a string' })
+      .regex(OrderLimits.postcodePattern, "postcode must be 1-15 letters, digits, spaces or '-'"),
+    country: z.string({ error: 'country must be a string' }).regex(OrderLimits.countryPattern, 'country must be an ISO 3166 code of two capital letters'),
   },
   { error: 'shipTo must be an object with line1, city, postcode and country' },
 );

@@ -1,6 +1,6 @@
 import { DemoCatalogue, DemoCustomers } from '../lambdas/domain/seed';
 import type { ExecutionResult } from '../local/runtime';
-import { outcome, stepFailure } from './explain';
+import { compensationLines, outcome, stepFailure } from './explain';
 import { formatCents, formatPath, table } from './format';
 import { DemoScenarios, differences } from './scenarios';
 import { startSession, type Pace } from './session';
@@ -43,6 +43,7 @@ export async function runDemo(pace: Pace, print: (line?: string) => void = conso
         i === 0 ? `first saga done ${seconds(Date.now() - started)} after start` : undefined,
       ].filter(Boolean);
       print(`    ${detail.join(', ')}${failure ? `; step error ${failure.error}: ${failure.message ?? ''}` : ''}`);
+      for (const line of compensationLines(result.cause)) print(`      ${line}`);
       for (const problem of problems) print(`    ✘ ${problem}`);
     }
 

@@ -43,10 +43,12 @@ const byPrefix = (items: Record<string, unknown>[], prefix: string) => items.fil
  *   only by a CONFIRMED order or by a saga whose ReleaseInventory failure is on the queue;
  * - credit at start = credit now + amounts still charged, per customer, never negative; a charge is still held only
  *   by a CONFIRMED order or by a saga whose RefundPayment failure is on the queue;
+ * - a shipment is still SCHEDULED only for a CONFIRMED order (the one the order names) or a saga whose
+ *   CancelShipment failure is on the queue;
  * - ownership: every record names the saga (execution ARN) that wrote it, one of this workload's executions for
  *   that order, and every record of an order names the same saga: the one that created the order;
  * - the owning saga of each order ends as its records say: SUCCEEDED with the order CONFIRMED, its reservation
- *   RESERVED and its charge CHARGED, matching; or failed with the order CANCELLED (unless its CancelOrder failure
+ *   RESERVED, its charge CHARGED and its shipment SCHEDULED, matching; or failed with the order CANCELLED (unless its CancelOrder failure
  *   is on the queue);
  * - any other saga for the order never succeeds and wrote nothing: no record names it (a second saga ends
  *   `DuplicateOrder`, or compensated with nothing to undo); a malformed order writes nothing;
@@ -57,7 +59,7 @@ const byPrefix = (items: Record<string, unknown>[], prefix: string) => items.fil
  * Without compensation failures the first two reduce to: stock (credit) at start = now + CONFIRMED quantities (totals).
  */
 export async function checkInvariants(stores: OrderStores, input: InvariantInput): Promise<InvariantReport> {
-  const [inventory, payments, orders] = await Promise.all([scanAll(stores.inventory), scanAll(stores.payments), scanAll(stores.orders)]);
+  const [inventory, payments, orders, shipping] = await Promise.all([scanAll(stores.inventory), scanAll(stores.payments), scanAll(stores.orders), scanAll(stores.shipping)]);
   const violations: string[] = [];
   const fail = (message: string) => violations.push(message);
 
@@ -74,6 +76,7 @@ export async function checkInvariants(stores: OrderStores, input: InvariantInput
   const credit = new Map(byPrefix(payments, 'CUSTOMER#').map((i) => [String(i.customerId), Number(i.credit)]));
   const reservations = new Map(byPrefix(inventory, 'RESERVATION#').map((i) => [String(i.orderId), i]));
   const charges = new Map(byPrefix(payments, 'CHARGE#').map((i) => [String(i.orderId), i]));
+  const shipments = new Map(byPrefix(shipping, 'SHIPMENT#').map((i) => [String(i.orderId), i]));
   const orderRecords = new Map(byPrefix(orders, 'ORDER#').map((i) => [String(i.orderId), i]));
 
   // Ownership: each record names one of the executions for its order, and all records of an order the same one.
@@ -83,7 +86,7 @@ export async function checkInvariants(stores: OrderStores, input: InvariantInput
     executionsOf.set(orderId, new Set([...(executionsOf.get(orderId) ?? []), result.executionArn]));
   }
   const owners = new Map<string, string>();
-  for (const [what, records] of [['order', orderRecords], ['reservation', reservations], ['charge', charges]] as const) {
+  for (const [what, records] of [['order', orderRecords], ['reservation', reservations], ['charge', charges], ['shipment', shipments]] as const) {
     for (const [orderId, record] of records) {
       const sagaId = record.sagaId;
       if (typeof sagaId !== 'string') {
@@ -96,8 +99,15 @@ export async function checkInvariants(stores: OrderStores, input: InvariantInput
       else if (owner !== sagaId) fail(`${what} of ${orderId} belongs to ${sagaId}, another record of the order to ${owner}`);
     }
   }
-  for (const orderId of [...reservations.keys(), ...charges.keys()]) {
-    if (!orderRecords.has(orderId)) fail(`${orderId} has a reservation or a charge but no order`);
+  for (const orderId of [...reservations.keys(), ...charges.keys(), ...shipments.keys()]) {
+    if (!orderRecords.has(orderId)) fail(`${orderId} has a reservation, a charge or a shipment but no order`);
+  }
+  for (const shipment of shipments.values()) {
+    if (shipment.status !== 'SCHEDULED') continue;
+    const order = orderRecords.get(String(shipment.orderId));
+    if (order?.status !== 'CONFIRMED' && !onQueue(shipment.sagaId, 'CancelShipment')) {
+      fail(`shipment of ${String(shipment.orderId)} is still SCHEDULED but the order is ${statusOf(order)} and no CancelShipment failure is on the queue`);
+    }
   }
 
   // Stock and credit are conserved: what left is still reserved or charged.
@@ -164,6 +174,9 @@ export async function checkInvariants(stores: OrderStores, input: InvariantInput
       const charge = charges.get(orderId);
       if (reservation?.status !== 'RESERVED') fail(`${label} is CONFIRMED but its reservation is ${statusOf(reservation)}`);
       if (charge?.status !== 'CHARGED') fail(`${label} is CONFIRMED but its charge is ${statusOf(charge)}`);
+      const shipment = shipments.get(orderId);
+      if (shipment?.status !== 'SCHEDULED') fail(`${label} is CONFIRMED but its shipment is ${statusOf(shipment)}`);
+      if (shipment && record && shipment.shipmentId !== record.shipmentId) fail(`${label}: the order names shipment ${String(record.shipmentId)}, not ${String(shipment.shipmentId)}`);
       if (charge && record && Number(charge.amount) !== Number(record.total)) fail(`${label}: charged ${String(charge.amount)} for a total of ${String(record.total)}`);
       if (reservation && record && linesOf(reservation.items) !== linesOf(record.items)) fail(`${label}: reserved items differ from the order's`);
       if (record && linesOf(record.items) !== linesOf((order as { items?: unknown }).items)) fail(`${label}: the order's items are not what this saga asked for`);

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { InjectableFaults } from '../lambdas/errors';
 import { FaultableSteps, type FaultSpec } from '../lambdas/schemas';
-import { outcome, stepFailure } from './explain';
+import { parseSagaFailureCause } from '../lib/saga-errors';
+import { compensationLines, outcome, stepFailure } from './explain';
 import { formatPath } from './format';
 import { startSession, type Pace } from './session';
 
@@ -62,13 +63,16 @@ export async function runOnce(options: RunOptions): Promise<number> {
     const result = await session.runtime.startExecution({ name, input }).result;
     if (options.json) {
       const { name: executionName, status, error, cause, output, path, transitions } = result;
-      console.log(JSON.stringify({ name: executionName, status, error: error ?? null, cause: cause ?? null, output: output ?? null, path, transitions }));
+      // A saga that failed and compensated has a JSON cause: `failure` is it, parsed (see SagaFailureCause).
+      const failure = parseSagaFailureCause(cause) ?? null;
+      console.log(JSON.stringify({ name: executionName, status, error: error ?? null, cause: cause ?? null, failure, output: output ?? null, path, transitions }));
     } else {
       console.log(`${result.name}: ${outcome(result)}`);
       console.log(`  ${formatPath(result.path, '    ')}`);
       console.log(`  ${result.transitions} transitions${result.retries ? `, ${result.retries} retries` : ''}`);
       const failure = stepFailure(result);
       if (failure) console.log(`  step error ${failure.error}: ${failure.message ?? ''}`);
+      for (const line of compensationLines(result.cause)) console.log(`  ${line}`);
       if (result.status === 'SUCCEEDED') console.log(JSON.stringify(result.output, null, 2));
     }
     return result.status === 'SUCCEEDED' ? 0 : 1;

@@ -1,3 +1,4 @@
+import { parseSagaFailureCause } from '../lib/saga-errors';
 import type { LateDeliveryReport } from '../local/late-delivery';
 import { LocalRuntime } from '../local/runtime';
 import { checkInvariants, type InvariantReport } from './invariants';
@@ -60,7 +61,9 @@ export async function soak(options: SoakOptions, onProgress: (message: string) =
     const report = await checkInvariants(stores, ran);
     const statuses: Record<string, number> = {};
     for (const { result } of ran.executions) {
-      const key = result.status === 'SUCCEEDED' ? 'SUCCEEDED' : `${result.status} ${result.error}${result.cause && result.cause.length < 80 ? ` (${result.cause})` : ''}`;
+      const failure = parseSagaFailureCause(result.cause);
+      const why = failure ? ` (${failure.failedStep} failed with ${failure.error})` : result.cause && result.cause.length < 80 ? ` (${result.cause})` : '';
+      const key = result.status === 'SUCCEEDED' ? 'SUCCEEDED' : `${result.status} ${result.error}${why}`;
       statuses[key] = (statuses[key] ?? 0) + 1;
     }
     return {

@@ -2,15 +2,12 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../lambdas/clients';
 import { DemoCatalogue, DemoCustomers, seedCatalogue, seedCustomers } from '../lambdas/domain/seed';
 import type { ServiceStore } from '../lambdas/domain/store';
+import { OrderSaga, type ServiceName } from '../lambdas/order-saga';
 import { localDynamoDbClient } from '../local/dynamodb-local';
 import type { LocalRuntime } from '../local/runtime';
 
-/** The three services' stores of a local runtime, found by the stack's outputs. */
-export interface OrderStores {
-  readonly inventory: ServiceStore;
-  readonly payments: ServiceStore;
-  readonly orders: ServiceStore;
-}
+/** The services' stores of a local runtime, found by the stack's outputs. */
+export type OrderStores = Readonly<Record<ServiceName, ServiceStore>>;
 
 export function orderStores(runtime: LocalRuntime): OrderStores {
   const doc = createDocumentClient(localDynamoDbClient(runtime.dynamoDbEndpoint, runtime.stack.region));
@@ -19,7 +16,7 @@ export function orderStores(runtime: LocalRuntime): OrderStores {
     if (!name) throw new Error(`the stack has no ${output} output`);
     return { doc, tableName: name };
   };
-  return { inventory: table('InventoryTableName'), payments: table('PaymentsTableName'), orders: table('OrdersTableName') };
+  return Object.fromEntries(Object.entries(OrderSaga.services).map(([service, { output }]) => [service, table(output)])) as Record<ServiceName, ServiceStore>;
 }
 
 /** Puts the demo catalogue and customers into the local tables. */
@@ -54,15 +51,17 @@ export interface StoreSnapshot {
   readonly orders: Record<string, { status: string; failure?: string }>;
   readonly activeReservations: string[];
   readonly activeCharges: string[];
+  readonly activeShipments: string[];
 }
 
 export async function snapshot(stores: OrderStores): Promise<StoreSnapshot> {
-  const [skus, customers, orders, reservations, charges] = await Promise.all([
+  const [skus, customers, orders, reservations, charges, shipments] = await Promise.all([
     scanAll(stores.inventory, 'SKU#'),
     scanAll(stores.payments, 'CUSTOMER#'),
     scanAll(stores.orders, 'ORDER#'),
     scanAll(stores.inventory, 'RESERVATION#'),
     scanAll(stores.payments, 'CHARGE#'),
+    scanAll(stores.shipping, 'SHIPMENT#'),
   ]);
   return {
     stock: Object.fromEntries(skus.map((i) => [String(i.sku), Number(i.stock)])),
@@ -75,5 +74,6 @@ export async function snapshot(stores: OrderStores): Promise<StoreSnapshot> {
     ),
     activeReservations: reservations.filter((i) => i.status === 'RESERVED').map((i) => String(i.orderId)),
     activeCharges: charges.filter((i) => i.status === 'CHARGED').map((i) => String(i.orderId)),
+    activeShipments: shipments.filter((i) => i.status === 'SCHEDULED').map((i) => String(i.orderId)),
   };
 }

@@ -2,7 +2,9 @@ import * as fc from 'fast-check';
 import type { CatalogueItem } from '../lambdas/domain/inventory';
 import type { CustomerAccount } from '../lambdas/domain/payments';
 import { seedCatalogue, seedCustomers } from '../lambdas/domain/seed';
-import type { FaultSpec, Faults, PlaceOrder } from '../lambdas/schemas';
+import { DeliverableCountries } from '../lambdas/domain/shipping';
+import { BusinessRejections, CompensationNames, StepNames } from '../lambdas/order-saga';
+import type { FaultSpec, Faults, PlaceOrder, ShippingAddress } from '../lambdas/schemas';
 import type { LocalRuntime } from '../local/runtime';
 import type { InvariantInput } from './invariants';
 import type { OrderStores } from './stores';
@@ -59,16 +61,20 @@ export interface Workload {
   readonly stopCount: number;
 }
 
-const forwardSteps = ['CreateOrder', 'ReserveInventory', 'ChargePayment', 'ConfirmOrder'] as const;
-const compensations = ['ReleaseInventory', 'RefundPayment', 'CancelOrder'] as const;
-
-/** Faults at forward steps: business rejections, unknown errors, timeouts and transient errors. */
-const forwardFault = (timeouts: boolean): fc.Arbitrary<FaultSpec> =>
+/** Faults at a forward step: its own business rejections, unknown errors, timeouts and transient errors. */
+const forwardFault = (step: (typeof StepNames)[number], timeouts: boolean): fc.Arbitrary<FaultSpec> =>
   fc.oneof(
-    fc.constantFrom<FaultSpec>('Error', 'InsufficientStock', 'PaymentDeclined', 'OrderClosed'),
+    fc.constantFrom<FaultSpec>('Error', ...BusinessRejections[step]),
     fc.record({ error: fc.constant('TransientError' as const), times: fc.integer({ min: 1, max: 3 }) }),
     ...(timeouts ? [fc.constant<FaultSpec>('Timeout')] : []),
   );
+
+/** Where an order goes: collected (no address), delivered, or, now and then, an address the carrier cannot serve. */
+const shippingAddress: fc.Arbitrary<ShippingAddress | undefined> = fc.oneof(
+  { weight: 4, arbitrary: fc.constant(undefined) },
+  { weight: 5, arbitrary: fc.constantFrom(...DeliverableCountries).map((country) => ({ line1: '1 Market Street', city: 'Springfield', postcode: '12345', country })) },
+  { weight: 1, arbitrary: fc.constantFrom('AQ', 'KP', 'US').map((country) => ({ line1: '1 Market Street', city: 'Springfield', postcode: '12345', country })) },
+);
 
 /** Faults at compensations: transient ones (retried, then they succeed) and, rarely, permanent ones. */
 const compensationFault: fc.Arbitrary<FaultSpec> = fc.oneof(
@@ -80,8 +86,11 @@ const compensationFault: fc.Arbitrary<FaultSpec> = fc.oneof(
 export const faultSchedule = (timeouts: boolean): fc.Arbitrary<Faults> =>
   fc
     .record({
-      forward: fc.option(fc.tuple(fc.constantFrom(...forwardSteps), forwardFault(timeouts)), { nil: undefined }),
-      compensations: fc.uniqueArray(fc.tuple(fc.constantFrom(...compensations), compensationFault), { selector: ([s]) => s, maxLength: 2 }),
+      forward: fc.option(
+        fc.constantFrom(...StepNames).chain((step) => fc.tuple(fc.constant(step), forwardFault(step, timeouts))),
+        { nil: undefined },
+      ),
+      compensations: fc.uniqueArray(fc.tuple(fc.constantFrom(...CompensationNames), compensationFault), { selector: ([s]) => s, maxLength: 2 }),
     })
     .map(({ forward, compensations: comp }) => Object.fromEntries([...(forward ? [forward] : []), ...comp]) as Faults);
 
@@ -107,6 +116,7 @@ export function generateWorkload(options: WorkloadOptions): Workload {
     // noBias: shares must be uniform, not pulled toward the edge values fast-check favours.
     faulty: fc.noBias(fc.integer({ min: 0, max: 999 })).map((x) => x < faultRate * 1000),
     faults: faultSchedule(options.timeouts ?? true),
+    shipTo: shippingAddress,
     malformed: fc.noBias(fc.integer({ min: 0, max: 999 })).map((x) => x < 30),
     // Executions named as the console and the SDKs name them when no name is given.
     consoleName: fc.option(fc.uuid({ version: 4 }), { nil: undefined }),
@@ -137,6 +147,7 @@ export function generateWorkload(options: WorkloadOptions): Workload {
       customerId: customers[o.customer].customerId,
       // A few malformed orders (a zero quantity) must be rejected without a write.
       items: o.lines.map(([s, quantity], n) => ({ sku: catalogue[s].sku, quantity: o.malformed && n === 0 ? 0 : quantity })),
+      ...(o.shipTo ? { shipTo: o.shipTo } : {}),
       ...(faults && Object.keys(faults).length > 0 ? { faults } : {}),
     };
     let second: SecondSaga | undefined;

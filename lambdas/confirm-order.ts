@@ -17,6 +17,7 @@ export const handler = makeHandler({
         total: state.results.ReserveInventory.Payload.total,
         reservationId: state.results.ReserveInventory.Payload.reservationId,
         chargeId: state.results.ChargePayment.Payload.chargeId,
+        shipmentId: state.results.ScheduleShipment.Payload.shipmentId,
       },
       sagaId,
       orders,

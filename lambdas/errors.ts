@@ -17,6 +17,8 @@ export const ErrorName = {
   UnknownCustomer: 'UnknownCustomer',
   /** The customer's available credit does not cover the order total. */
   PaymentDeclined: 'PaymentDeclined',
+  /** The shipping address is one the carrier cannot deliver to. */
+  UndeliverableAddress: 'UndeliverableAddress',
   /** The order was already compensated (released, refunded or cancelled); it cannot go forward again. */
   OrderClosed: 'OrderClosed',
   /** The order already belongs to another saga (another execution): this one may neither change nor replay it. */
@@ -28,17 +30,6 @@ export const ErrorName = {
 } as const;
 
 export type ErrorName = (typeof ErrorName)[keyof typeof ErrorName];
-
-/**
- * Errors that are business rejections, by step: the step's transaction did not commit. `DuplicateOrder` after the
- * first step means a record of the order belongs to another saga, which this saga leaves alone.
- */
-export const BusinessRejections = {
-  CreateOrder: [],
-  ReserveInventory: [ErrorName.UnknownSku, ErrorName.InsufficientStock, ErrorName.OrderClosed, ErrorName.DuplicateOrder],
-  ChargePayment: [ErrorName.UnknownCustomer, ErrorName.PaymentDeclined, ErrorName.OrderClosed, ErrorName.DuplicateOrder],
-  ConfirmOrder: [ErrorName.OrderClosed, ErrorName.DuplicateOrder],
-} as const satisfies Record<string, readonly ErrorName[]>;
 
 /**
  * Errors that refuse the command itself, raised by the first step before it writes anything: a malformed order, or
@@ -97,6 +88,16 @@ export class PaymentDeclined extends DomainError {
   }
 }
 
+export class UndeliverableAddress extends DomainError {
+  override readonly name = 'UndeliverableAddress';
+  constructor(
+    readonly country: string,
+    readonly reason: string,
+  ) {
+    super(`cannot deliver to ${country}: ${reason}`);
+  }
+}
+
 export class OrderClosed extends DomainError {
   override readonly name = 'OrderClosed';
   constructor(
@@ -137,6 +138,7 @@ const constructors: Record<ErrorName, (message: string) => Error> = {
   InsufficientStock: (m) => Object.assign(new InsufficientStock([]), { message: m }),
   UnknownCustomer: (m) => Object.assign(new UnknownCustomer(''), { message: m }),
   PaymentDeclined: (m) => Object.assign(new PaymentDeclined('', 0, 0), { message: m }),
+  UndeliverableAddress: (m) => Object.assign(new UndeliverableAddress('', ''), { message: m }),
   OrderClosed: (m) => Object.assign(new OrderClosed('', ''), { message: m }),
   DuplicateOrder: (m) => Object.assign(new DuplicateOrder('', ''), { message: m }),
   TransientError: (m) => new TransientError(m),

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { InjectableFaults } from './errors';
+import { SagaFunctionNames } from './order-saga';
 
 /** Limits of a PlaceOrder command. Ids fit Step Functions execution names (1-80 characters, no spaces). */
 export const OrderLimits = {
@@ -9,6 +10,9 @@ export const OrderLimits = {
   maxOrderIdLength: 80,
   maxCustomerIdLength: 64,
   maxSkuLength: 64,
+  maxAddressLineLength: 100,
+  postcodePattern: /^[A-Za-z0-9][A-Za-z0-9 -]{0,14}$/,
+  countryPattern: /^[A-Z]{2}$/,
 } as const;
 
 const id = (label: string, max: number) =>
@@ -36,12 +40,33 @@ export const faultSpec = z.union(
 );
 export type FaultSpec = z.infer<typeof faultSpec>;
 
-/** The states a fault can be injected at: every step, compensation and the failure step. */
-export const FaultableSteps = ['CreateOrder', 'ReserveInventory', 'ChargePayment', 'ConfirmOrder', 'ReleaseInventory', 'RefundPayment', 'CancelOrder'] as const;
+/** The states a fault can be injected at: every step, compensation and the failure step (from lambdas/order-saga.ts). */
+export const FaultableSteps = SagaFunctionNames;
 export type FaultableStep = (typeof FaultableSteps)[number];
 
 export const faults = z.partialRecord(z.enum(FaultableSteps, { error: `faults are keyed by step: one of ${FaultableSteps.join(', ')}` }), faultSpec);
 export type Faults = z.infer<typeof faults>;
+
+const addressLine = (label: string) =>
+  z
+    .string({ error: (issue) => (issue.input === undefined ? `${label} is required` : `${label} must be a string`) })
+    .trim()
+    .min(1, `${label} must not be empty`)
+    .max(OrderLimits.maxAddressLineLength, `${label} must be at most ${OrderLimits.maxAddressLineLength} characters`);
+
+/** Where to deliver an order. */
+export const shippingAddress = z.strictObject(
+  {
+    line1: addressLine('line1'),
+    city: addressLine('city'),
+    postcode: z
+      .string({ error: 'postcode must be a string' })
+      .regex(OrderLimits.postcodePattern, "postcode must be 1-15 letters, digits, spaces or '-'"),
+    country: z.string({ error: 'country must be a string' }).regex(OrderLimits.countryPattern, 'country must be an ISO 3166 code of two capital letters'),
+  },
+  { error: 'shipTo must be an object with line1, city, postcode and country' },
+);
+export type ShippingAddress = z.infer<typeof shippingAddress>;
 
 /** The PlaceOrder command: the input of a saga execution. */
 export const placeOrder = z.strictObject({
@@ -60,6 +85,8 @@ export const placeOrder = z.strictObject({
         seen.add(line.sku);
       }
     }),
+  /** Where to deliver the order; without it, the order is collected at the store. */
+  shipTo: shippingAddress.optional(),
   faults: faults.optional(),
 });
 export type PlaceOrder = z.infer<typeof placeOrder>;
@@ -83,6 +110,9 @@ export type Reservation = z.infer<typeof reservation>;
 export const charge = z.object({ chargeId: z.string(), amount: z.number().int().nonnegative() });
 export type Charge = z.infer<typeof charge>;
 
+export const shipment = z.object({ shipmentId: z.string(), method: z.enum(['delivery', 'collection']) });
+export type Shipment = z.infer<typeof shipment>;
+
 /** What the saga's state carries after a step failed: which step, its error name and cause. */
 export const failure = z.object({ step: z.string(), error: z.string(), cause: z.string().optional() });
 export type Failure = z.infer<typeof failure>;
@@ -96,6 +126,7 @@ const sagaState = <R extends z.ZodRawShape>(results: R) =>
     orderId: id('orderId', OrderLimits.maxOrderIdLength),
     customerId: id('customerId', OrderLimits.maxCustomerIdLength),
     items: z.array(orderLine).min(1).max(OrderLimits.maxLines),
+    shipTo: shippingAddress.optional(),
     faults: faults.optional(),
     results: z.looseObject(results).optional(),
     failure: failure.optional(),
@@ -108,13 +139,17 @@ export const reserveInventoryInput = sagaState({});
 export const chargePaymentInput = sagaState({ ReserveInventory: payload(reservation) }).extend({
   results: z.looseObject({ ReserveInventory: payload(reservation) }),
 });
+export const scheduleShipmentInput = sagaState({}).extend({
+  results: z.looseObject({ ReserveInventory: payload(reservation) }),
+});
 export const confirmOrderInput = sagaState({}).extend({
-  results: z.looseObject({ ReserveInventory: payload(reservation), ChargePayment: payload(charge) }),
+  results: z.looseObject({ ReserveInventory: payload(reservation), ChargePayment: payload(charge), ScheduleShipment: payload(shipment) }),
 });
 /** Compensations and CancelOrder work from the orderId alone: a step that failed may still have committed. */
 export const compensationInput = sagaState({});
 
 export type ReserveInventoryInput = z.infer<typeof reserveInventoryInput>;
 export type ChargePaymentInput = z.infer<typeof chargePaymentInput>;
+export type ScheduleShipmentInput = z.infer<typeof scheduleShipmentInput>;
 export type ConfirmOrderInput = z.infer<typeof confirmOrderInput>;
 export type CompensationInput = z.infer<typeof compensationInput>;

@@ -5,10 +5,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { BusinessRejections, InputErrors, TransientErrors } from '../lambdas/errors';
+import { InputErrors, TransientErrors } from '../lambdas/errors';
+import { OrderSaga, type FunctionDeclaration, type ServiceName } from '../lambdas/order-saga';
 import { OrderEvents } from './order-events';
 import { OrdersApi } from './orders-api';
-import { Saga, SagaErrorName } from './saga';
+import { Saga, SagaErrorName, type SagaStep } from './saga';
 import { TaskFunction } from './task-function';
 
 /** Properties of an {@link OrderSagaStack}. */
@@ -19,32 +20,30 @@ export interface OrderSagaStackProps extends StackProps {
    */
   readonly faultInjection?: boolean;
   /**
-   * What happens to the three tables when the stack is deleted.
+   * What happens to the services' tables when the stack is deleted.
    * @default RemovalPolicy.RETAIN
    */
   readonly tableRemovalPolicy?: RemovalPolicy;
+  /**
+   * Run the steps that may run side by side (ChargePayment and ScheduleShipment) one after the other instead, in
+   * the order they are declared: the same saga as a plain list, for comparing the two (`npm run bench`).
+   * @default false
+   */
+  readonly sequential?: boolean;
 }
 
-/** DynamoDB actions a function may use on its own service's table; nothing else is granted. */
-const TableActions = {
-  reserve: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
-  compensate: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
-  charge: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
-  create: ['dynamodb:GetItem', 'dynamodb:PutItem'],
-  record: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
-} as const;
-
 /**
- * The order-placement saga: three services (inventory, payments, orders), each with its own table and Lambda
- * functions, orchestrated by a {@link Saga} state machine. Compensations that fail for good land on an encrypted
- * queue watched by an alarm.
+ * The order-placement saga declared in `lambdas/order-saga.ts`: four services (orders, inventory, payments,
+ * shipping), each with its own table and Lambda functions, orchestrated by a {@link Saga} state machine in which
+ * ChargePayment and ScheduleShipment run side by side. Compensations that fail for good land on an encrypted queue
+ * watched by an alarm.
  *
  * @example
  * new OrderSagaStack(app, 'OrderSaga', { faultInjection: app.node.tryGetContext('faultInjection') === 'true' });
  */
 export class OrderSagaStack extends Stack {
   public readonly saga: Saga;
-  public readonly tables: { readonly inventory: dynamodb.Table; readonly payments: dynamodb.Table; readonly orders: dynamodb.Table };
+  public readonly tables: Readonly<Record<ServiceName, dynamodb.Table>>;
   public readonly compensationFailures: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: OrderSagaStackProps = {}) {
@@ -60,26 +59,23 @@ export class OrderSagaStack extends Stack {
         encryption: dynamodb.TableEncryption.AWS_MANAGED,
         removalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
       });
-    this.tables = { inventory: table('InventoryTable'), payments: table('PaymentsTable'), orders: table('OrdersTable', dynamodb.StreamViewType.NEW_AND_OLD_IMAGES) };
+    const services = Object.entries(OrderSaga.services) as [ServiceName, (typeof OrderSaga.services)[ServiceName]][];
+    this.tables = Object.fromEntries(services.map(([service, { table: id }]) => [service, table(id, service === 'orders' ? dynamodb.StreamViewType.NEW_AND_OLD_IMAGES : undefined)])) as Record<ServiceName, dynamodb.Table>;
 
-    const fn = (id: string, handler: string, tableOf: dynamodb.Table, actions: readonly string[]) => {
-      const f = new TaskFunction(this, id, {
-        handler,
+    // One function per step, compensation and the failure step, named after its state (`ChargePaymentFunction`),
+    // granted only the actions it declares on its own service's table.
+    const fn = (declared: FunctionDeclaration<ServiceName>) => {
+      const tableOf = this.tables[declared.service];
+      const f = new TaskFunction(this, `${declared.name}Function`, {
+        handler: declared.handler,
         environment: { TABLE_NAME: tableOf.tableName, FAULT_INJECTION: faultInjection ? 'enabled' : 'disabled' },
       });
+      const actions: string[] = declared.actions.map((a) => `dynamodb:${a}`);
       // Fault injection counts attempts with UpdateItem; grant it only where it is needed.
       const granted = faultInjection && !actions.includes('dynamodb:UpdateItem') ? [...actions, 'dynamodb:UpdateItem'] : actions;
       tableOf.grant(f, ...granted);
       return f;
     };
-    const { inventory, payments, orders } = this.tables;
-    const create = fn('CreateOrderFunction', 'create-order', orders, TableActions.create);
-    const reserve = fn('ReserveInventoryFunction', 'reserve-inventory', inventory, TableActions.reserve);
-    const release = fn('ReleaseInventoryFunction', 'release-inventory', inventory, TableActions.compensate);
-    const charge = fn('ChargePaymentFunction', 'charge-payment', payments, TableActions.charge);
-    const refund = fn('RefundPaymentFunction', 'refund-payment', payments, TableActions.compensate);
-    const confirm = fn('ConfirmOrderFunction', 'confirm-order', orders, TableActions.record);
-    const cancel = fn('CancelOrderFunction', 'cancel-order', orders, TableActions.record);
 
     this.compensationFailures = new sqs.Queue(this, 'CompensationFailures', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -96,28 +92,20 @@ export class OrderSagaStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const stepTimeout = Duration.seconds(15);
+    const steps = OrderSaga.steps.map(
+      (step, i): SagaStep => ({
+        name: step.name,
+        action: fn(step),
+        businessErrors: step.rejections,
+        compensation: 'compensation' in step ? { name: step.compensation.name, function: fn(step.compensation) } : undefined,
+        timeout: stepTimeout,
+        // Sequential: each step after the one declared before it.
+        dependsOn: props.sequential ? (i === 0 ? [] : [OrderSaga.steps[i - 1].name]) : 'dependsOn' in step ? step.dependsOn : undefined,
+      }),
+    );
     this.saga = new Saga(this, 'OrderSaga', {
-      steps: [
-        // The orders service creates the order PENDING and owned by this execution: a second saga for the order,
-        // whatever its execution is called, is refused here (DuplicateOrder) before it writes anything.
-        { name: 'CreateOrder', action: create, businessErrors: BusinessRejections.CreateOrder, timeout: stepTimeout },
-        {
-          name: 'ReserveInventory',
-          action: reserve,
-          businessErrors: BusinessRejections.ReserveInventory,
-          compensation: { name: 'ReleaseInventory', function: release },
-          timeout: stepTimeout,
-        },
-        {
-          name: 'ChargePayment',
-          action: charge,
-          businessErrors: BusinessRejections.ChargePayment,
-          compensation: { name: 'RefundPayment', function: refund },
-          timeout: stepTimeout,
-        },
-        { name: 'ConfirmOrder', action: confirm, businessErrors: BusinessRejections.ConfirmOrder, timeout: stepTimeout },
-      ],
-      onFailure: { name: 'CancelOrder', function: cancel },
+      steps,
+      onFailure: { name: OrderSaga.onFailure.name, function: fn(OrderSaga.onFailure) },
       compensationFailureQueue: this.compensationFailures,
       inputErrors: InputErrors,
       transientErrors: TransientErrors,
@@ -154,14 +142,12 @@ export class OrderSagaStack extends Stack {
     });
 
     // The front door and the outbox (the orders table's stream → EventBridge Pipes → the OrderEvents bus).
-    const api = new OrdersApi(this, 'OrdersApi', { stateMachine: this.saga.stateMachine, ordersTable: orders });
-    const orderEvents = new OrderEvents(this, 'OrderEvents', { ordersTable: orders });
+    const api = new OrdersApi(this, 'OrdersApi', { stateMachine: this.saga.stateMachine, ordersTable: this.tables.orders });
+    const orderEvents = new OrderEvents(this, 'OrderEvents', { ordersTable: this.tables.orders });
     new CfnOutput(this, 'OrdersApiUrl', { value: api.api.url });
     new CfnOutput(this, 'OrderEventBusName', { value: orderEvents.bus.eventBusName });
     new CfnOutput(this, 'StateMachineArn', { value: this.saga.stateMachine.stateMachineArn });
-    new CfnOutput(this, 'InventoryTableName', { value: inventory.tableName });
-    new CfnOutput(this, 'PaymentsTableName', { value: payments.tableName });
-    new CfnOutput(this, 'OrdersTableName', { value: orders.tableName });
+    for (const [service, { output }] of services) new CfnOutput(this, output, { value: this.tables[service].tableName });
     new CfnOutput(this, 'CompensationFailuresQueueUrl', { value: this.compensationFailures.queueUrl });
   }
 }

@@ -47,13 +47,18 @@ export interface CompensationTaskOptions {
  * `$failure`): a Lambda task invoked with the clean `{ sagaId, state: $command, failure }`, that retries every error,
  * then, if it still fails, records the failure on the queue (`sagaId`, `executionArn` of the recording execution,
  * `step`, `error`, `cause`, the command as `input`, and `failure`) and goes on with `next` either way. It sets
- * `$compensationFailed` for the end of the chain.
+ * `$compensationFailed` for the end of the chain, and appends its outcome to `$compensations` (`ran` with its
+ * result, or `failed` with the error and whether the queue has it).
  */
 export function compensationTask(scope: Construct, compensation: SagaCompensation, next: sfn.IChainable, options: CompensationTaskOptions): sfn.TaskStateBase {
+  const name = JSON.stringify(compensation.name);
   const task = tasks.LambdaInvoke.jsonata(scope, compensation.name, {
     lambdaFunction: compensation.function,
     payload: sfn.TaskInput.fromObject({ sagaId: '{% $sagaId %}', state: '{% $command %}', failure: '{% $failure %}' }),
-    assign: options.assign,
+    assign: {
+      ...options.assign,
+      compensations: `{% $append($compensations, [{"compensation": ${name}, "outcome": "ran", "result": $states.result.Payload}]) %}`,
+    },
     retryOnServiceExceptions: false,
   });
   const record = tasks.SqsSendMessage.jsonata(scope, `Record${compensation.name}Failure`, {
@@ -67,6 +72,9 @@ export function compensationTask(scope: Construct, compensation: SagaCompensatio
       input: '{% $command %}',
       failure: '{% $failure %}',
     }),
+    assign: {
+      compensations: `{% $append($compensations[compensation != ${name}], [$merge([$compensations[compensation = ${name}], {"queued": true}])]) %}`,
+    },
   });
   record.addRetry({
     errors: [sfn.Errors.ALL],
@@ -84,7 +92,16 @@ export function compensationTask(scope: Construct, compensation: SagaCompensatio
     task.addCatch(options.inputErrors.next, { errors: [...options.inputErrors.errors] });
   }
   task.addRetry(options.retry);
-  task.addCatch(record, { errors: [sfn.Errors.ALL], assign: { compensationFailed: true, compensationError: '{% $states.errorOutput %}' } });
+  task.addCatch(record, {
+    errors: [sfn.Errors.ALL],
+    assign: {
+      compensationFailed: true,
+      compensationError: '{% $states.errorOutput %}',
+      compensations:
+        `{% $append($compensations, [{"compensation": ${name}, "outcome": "failed", "error": $states.errorOutput.Error, ` +
+        `"cause": $states.errorOutput.Cause, "queued": false}]) %}`,
+    },
+  });
   task.next(next);
   return task;
 }

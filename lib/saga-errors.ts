@@ -21,3 +21,45 @@ export const LambdaServiceErrors = [
 export const SagaOutcome = {
   NotOwned: 'not-owned',
 } as const;
+
+/**
+ * The cause of a saga execution that ended `SagaCompensated` or `SagaCompensationFailed`, as JSON: which step
+ * failed and how, and what every compensation did, in the order the unwinding met them.
+ *
+ * @example
+ * {"failedStep":"ChargePayment","error":"PaymentDeclined","cause":"{\"errorType\":\"PaymentDeclined\",…}",
+ *  "compensations":[{"compensation":"CancelShipment","outcome":"ran","result":{…}},
+ *                   {"compensation":"RefundPayment","outcome":"failed","error":"Error","cause":"…","queued":true},
+ *                   {"compensation":"ReleaseInventory","outcome":"ran","result":{…}},
+ *                   {"compensation":"CancelOrder","outcome":"ran","result":{…}}]}
+ */
+export interface SagaFailureCause {
+  /** The step whose failure started the unwinding (a stage's Parallel state, if the stage itself failed). */
+  readonly failedStep: string;
+  /** The step's error name, as the Catch saw it (`PaymentDeclined`, `States.Timeout`, …). */
+  readonly error: string;
+  /** The step's error cause (for a Lambda error, its `{ errorType, errorMessage, trace }` as JSON). */
+  readonly cause?: string;
+  /** Every compensation of the saga, and the failure step last. */
+  readonly compensations: readonly SagaCompensationOutcome[];
+}
+
+/** What one compensation did during an unwinding. */
+export type SagaCompensationOutcome =
+  /** It ran and succeeded; `result` is what its function answered. */
+  | { readonly compensation: string; readonly outcome: 'ran'; readonly result?: unknown }
+  /** It did not run: its step never started, or was rejected alone in its stage, so there was nothing to undo. */
+  | { readonly compensation: string; readonly outcome: 'skipped' }
+  /** It failed for good; `queued` says whether the failure is on the compensation-failures queue. */
+  | { readonly compensation: string; readonly outcome: 'failed'; readonly error: string; readonly cause?: string; readonly queued: boolean };
+
+/** Reads a saga execution's cause as a {@link SagaFailureCause}; undefined when it is not one. */
+export function parseSagaFailureCause(cause: string | undefined): SagaFailureCause | undefined {
+  if (!cause) return undefined;
+  try {
+    const parsed = JSON.parse(cause) as Partial<SagaFailureCause> | null;
+    return parsed && typeof parsed.failedStep === 'string' && Array.isArray(parsed.compensations) ? (parsed as SagaFailureCause) : undefined;
+  } catch {
+    return undefined;
+  }
+}

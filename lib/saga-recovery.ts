@@ -110,6 +110,7 @@ export class SagaRecovery extends Construct {
         cause: "{% 'the saga execution ended ' & $states.input.detail.status & ' without compensating; compensated by ' & $states.context.Execution.Id %}",
       },
       compensationFailed: false,
+      compensations: [],
       ledger: null,
     });
     const describe = tasks.CallAwsService.jsonata(this, 'DescribeSagaExecution', {

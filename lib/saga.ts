@@ -8,9 +8,13 @@ import { functionTimeout, worstCase } from './saga-budget';
 import { acknowledgeStateMachineGrants, compensationTask, DefaultCompensationRetry, type SagaCompensation } from './saga-compensation';
 import { LambdaServiceErrors, SagaErrorName } from './saga-errors';
 import { SagaRecovery } from './saga-recovery';
+import { stagesOf, stageStateName } from './saga-stages';
 
-export { LambdaServiceErrors, SagaErrorName, SagaOutcome } from './saga-errors';
+export { LambdaServiceErrors, parseSagaFailureCause, SagaErrorName, SagaOutcome } from './saga-errors';
+export type { SagaCompensationOutcome, SagaFailureCause } from './saga-errors';
 export type { SagaCompensation } from './saga-compensation';
+export { sagaPath, stagesOf, stageStateName } from './saga-stages';
+export type { SagaPathFailure, SagaShape } from './saga-stages';
 
 /** One forward step of a saga. */
 export interface SagaStep {
@@ -43,11 +47,21 @@ export interface SagaStep {
    * @default - no Task timeout: the function's own timeout applies
    */
   readonly timeout?: Duration;
+  /**
+   * The steps that must succeed before this one starts. The saga runs in stages: a step joins the stage after the
+   * last of its dependencies, and the steps of a stage run side by side in a `Parallel` state. The first stage must
+   * hold the first step alone (it names the saga and refuses bad input).
+   * @default - the step listed before it (none for the first): a plain list runs one step after another
+   */
+  readonly dependsOn?: readonly string[];
 }
 
 /** Properties of a {@link Saga}. */
 export interface SagaProps {
-  /** The forward steps, in order. The happy path enters exactly these states; the last one ends the execution. */
+  /**
+   * The forward steps, in order (see `dependsOn` for steps that run side by side). The happy path enters exactly
+   * these states, plus one `Parallel` state per stage of several steps; the last stage ends the execution.
+   */
   readonly steps: readonly SagaStep[];
   /**
    * Runs at the end of every failure path, after the compensations (for example CancelOrder). It sees the
@@ -104,26 +118,38 @@ export interface SagaProps {
 }
 
 const STATE_NAME = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
+/** Step Functions' limit on a state name: a stage's Parallel state is named after its steps. */
+const MAX_STATE_NAME = 80;
 
 /**
- * A Step Functions state machine that runs a saga: forward steps in order and, when one fails, the
- * compensations of the steps that may have committed, in reverse order, then a final failure step.
+ * A Step Functions state machine that runs a saga: forward steps in stages and, when one fails, the compensations
+ * of the steps that may have committed, in reverse order, then a final failure step.
  *
  * The state machine is written in JSONata and keeps the saga's data in variables: `$sagaId` (the execution ARN),
  * `$command` (the execution's input), `$results` (each step's result at `<Step>.Payload`), `$failure`
- * (`{ step, error, cause }` once a step failed). A forward step is invoked with
- * `{ "sagaId": $sagaId, "state": <the command with "results"> }`; a compensation with the clean
+ * (`{ step, error, cause }` once a step failed), `$compensations` (what each compensation did). A forward step is
+ * invoked with `{ "sagaId": $sagaId, "state": <the command with "results"> }`; a compensation with the clean
  * `{ "sagaId": $sagaId, "state": $command, "failure": $failure }`. The saga id is the execution ARN, not its name or a
  * business key: names are chosen by whoever starts the execution (the console makes up a UUID), so the functions
  * must record who owns what they write and refuse another saga's records. Make the first step create the saga's
  * ledger (for example the order, PENDING) with a conditional write, and list its refusal of a second saga in
  * `inputErrors`.
  *
- * - A business rejection of step *i* (its `businessErrors`) is not retried and compensates from step *i - 1*.
- * - Any other error of step *i*, `States.Timeout` included, compensates from step *i* itself.
+ * Steps run in stages (see `SagaStep.dependsOn`); a plain list is one step per stage, in order. The steps of a
+ * stage of several run side by side in a `Parallel` state named after them (`ChargePaymentAndScheduleShipment`).
+ * Failure rules:
+ * - A business rejection (`businessErrors`) of the step of a one-step stage is not retried and compensates from the
+ *   stage before.
+ * - Any other error of that step, `States.Timeout` included, compensates from the step itself.
+ * - When a step of a stage of several fails, whatever the error, Step Functions stops the stage's other branches,
+ *   but an invocation already in flight may still commit: every step of the stage is compensated (one after
+ *   another, the last listed first), then the earlier stages in reverse. A rejected step's own compensation then
+ *   finds nothing to undo; it is run rather than skipped because state names are unique, so skipping it would take
+ *   a Choice state on every unwinding. A step's business errors are still never retried.
  * - Compensations retry every error with backoff; one that still fails is recorded on the compensation-failures
  *   queue and the unwinding goes on. The execution then fails with `SagaCompensationFailed`, otherwise with
- *   `SagaCompensated`; the cause names the failed step and its error.
+ *   `SagaCompensated`; the cause is a {@link SagaFailureCause} as JSON: the failed step, its error and cause, and
+ *   each compensation's outcome.
  *
  * @example
  * const saga = new Saga(this, 'OrderSaga', {
@@ -132,7 +158,10 @@ const STATE_NAME = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
  *       compensation: { name: 'ReleaseInventory', function: releaseFn } },
  *     { name: 'ChargePayment', action: chargeFn, businessErrors: ['PaymentDeclined'],
  *       compensation: { name: 'RefundPayment', function: refundFn } },
- *     { name: 'ConfirmOrder', action: confirmFn },
+ *     // Runs beside ChargePayment: both wait only for ReserveInventory.
+ *     { name: 'ScheduleShipment', action: shipFn, businessErrors: ['UndeliverableAddress'],
+ *       compensation: { name: 'CancelShipment', function: cancelShipmentFn }, dependsOn: ['ReserveInventory'] },
+ *     { name: 'ConfirmOrder', action: confirmFn, dependsOn: ['ChargePayment', 'ScheduleShipment'] },
  *   ],
  *   onFailure: { name: 'CancelOrder', function: cancelFn },
  *   compensationFailureQueue: queue,
@@ -145,15 +174,18 @@ export class Saga extends Construct {
   public readonly recovery?: SagaRecovery;
   /** The saga's execution timeout. */
   public readonly timeout: Duration;
+  /** The steps, in stages: the steps of one stage run side by side. */
+  public readonly stages: readonly (readonly SagaStep[])[];
 
   /**
-   * The worst case of one execution, from the saga's own figures: every forward step's attempts, each at its Task
-   * timeout (or its function's timeout), and the waits between them; then every compensation's attempts and waits
-   * (compensations have no Task timeout: their function's); plus 10 %, rounded up to the minute.
+   * The worst case of one execution, from the saga's own figures: every stage's slowest step's attempts, each at its
+   * Task timeout (or its function's timeout), and the waits between them; then every compensation's attempts and
+   * waits (compensations have no Task timeout: their function's); plus 10 %, rounded up to the minute.
    */
   static timeoutBudget(props: SagaProps): Duration {
     const compensationRetry = props.compensationRetry ?? DefaultCompensationRetry;
-    const forward = props.steps.reduce((sum, step) => sum + worstCase(step.timeout ?? functionTimeout(step.action), step.retry ?? defaultStepRetry([])), 0);
+    const stepWorstCase = (step: SagaStep) => worstCase(step.timeout ?? functionTimeout(step.action), step.retry ?? defaultStepRetry([]));
+    const forward = stagesOf(props.steps).reduce((sum, stage) => sum + Math.max(...stage.map(stepWorstCase)), 0);
     const compensations = [...props.steps.flatMap((s) => (s.compensation ? [s.compensation] : [])), props.onFailure];
     const backward = compensations.reduce((sum, c) => sum + worstCase(functionTimeout(c.function), compensationRetry), 0);
     return Duration.minutes(Math.ceil(((forward + backward) * 1.1) / 60));
@@ -161,13 +193,19 @@ export class Saga extends Construct {
 
   constructor(scope: Construct, id: string, props: SagaProps) {
     super(scope, id);
-    validate(props);
+    const stages = validate(props);
+    this.stages = stages;
     this.timeout = props.timeout ?? Saga.timeoutBudget(props);
 
     // The saga's data lives in variables, not in the state: $sagaId (the execution ARN, which owns every record),
     // $command (the execution's input), $results (each step's result, as { <Step>: { Payload } }), $failure
-    // ({ step, error, cause } once a step failed) and $compensationFailed.
-    const failureCause = "{% $failure.step & ' failed with ' & $failure.error %}";
+    // ({ step, error, cause } once a step failed), $compensations (what each compensation did) and
+    // $compensationFailed.
+    const unwinding = [...stages]
+      .reverse()
+      .flatMap((stage) => [...stage].reverse().flatMap((s) => (s.compensation ? [s.compensation] : [])))
+      .concat(props.onFailure);
+    const failureCause = sagaFailureCause(unwinding.map((c) => c.name));
     const failed = sfn.Fail.jsonata(this, SagaErrorName.Compensated, { error: SagaErrorName.Compensated, cause: failureCause });
     const compensationFailed = sfn.Fail.jsonata(this, SagaErrorName.CompensationFailed, { error: SagaErrorName.CompensationFailed, cause: failureCause });
     const outcome = sfn.Choice.jsonata(this, 'CheckCompensations')
@@ -178,54 +216,96 @@ export class Saga extends Construct {
     const compensate = (compensation: SagaCompensation, next: sfn.IChainable): sfn.State =>
       compensationTask(this, compensation, next, { queue: props.compensationFailureQueue, retry: compensationRetry });
 
-    // unwindFrom[i + 1] is where compensation starts when steps 0..i may have committed; unwindFrom[0] is the
-    // failure step alone.
+    // unwindFrom[k] is where compensation starts when the stages before stage k may have committed: the
+    // compensations of stage k - 1 (its last step's first), then unwindFrom[k - 1]; unwindFrom[0] is the failure
+    // step alone.
     const unwindFrom: sfn.State[] = [compensate(props.onFailure, outcome)];
-    props.steps.forEach((step, i) => {
-      unwindFrom.push(step.compensation ? compensate(step.compensation, unwindFrom[i]) : unwindFrom[i]);
+    stages.forEach((stage, k) => {
+      let next = unwindFrom[k];
+      for (const step of stage) if (step.compensation) next = compensate(step.compensation, next);
+      unwindFrom.push(next);
     });
 
     const transientErrors = props.transientErrors ?? [];
     const inputRejected = sfn.Fail.jsonata(this, 'InputRejected', { error: '{% $inputError.Error %}', cause: '{% $inputError.Cause %}' });
     // The first step's own variables are assigned when it ends, whichever way: the rest of the saga reads them.
-    const sagaVariables = { sagaId: '{% $states.context.Execution.Id %}', command: '{% $states.input %}', compensationFailed: false };
-    const last = props.steps.length - 1;
-
-    const stepStates = props.steps.map((step, i) => {
-      const first = i === 0;
-      const result = `{"${step.name}": {"Payload": $states.result.Payload}}`;
-      const results = first ? `{% ${result} %}` : `{% $merge([$results, ${result}]) %}`;
+    const sagaVariables = { sagaId: '{% $states.context.Execution.Id %}', command: '{% $states.input %}', compensationFailed: false, compensations: [] };
+    const last = stages.length - 1;
+    const resultOf = (step: SagaStep) => `{"${step.name}": {"Payload": $states.result.Payload}}`;
+    const stepTask = (step: SagaStep, options: { first: boolean; assign?: Record<string, unknown>; outputs?: string }) => {
       const task = tasks.LambdaInvoke.jsonata(this, step.name, {
         lambdaFunction: step.action,
         payload: sfn.TaskInput.fromObject(
-          first
+          options.first
             ? { sagaId: '{% $states.context.Execution.Id %}', state: '{% $states.input %}' }
             : { sagaId: '{% $sagaId %}', state: '{% $merge([$command, {"results": $results}]) %}' },
         ),
-        assign: first ? { ...sagaVariables, results } : { results },
-        // The saga's output is what it was given, with every step's result (as the state carried it before).
-        outputs: i === last ? `{% $merge([$command, {"results": $merge([$results, ${result}])}]) %}` : undefined,
+        assign: options.assign,
+        outputs: options.outputs,
         retryOnServiceExceptions: false,
         taskTimeout: step.timeout ? sfn.Timeout.duration(step.timeout) : undefined,
       });
       task.addRetry(step.retry ?? defaultStepRetry(transientErrors));
-      const noteFailure = {
-        ...(first ? sagaVariables : {}),
-        failure: `{% {"step": "${step.name}", "error": $states.errorOutput.Error, "cause": $states.errorOutput.Cause} %}`,
-      };
-      if (first && props.inputErrors && props.inputErrors.length > 0) {
-        task.addCatch(inputRejected, { errors: [...props.inputErrors], assign: { inputError: '{% $states.errorOutput %}' } });
-      }
-      if (step.businessErrors && step.businessErrors.length > 0) {
-        task.addCatch(unwindFrom[i], { errors: [...step.businessErrors], assign: noteFailure });
-      }
-      task.addCatch(unwindFrom[i + 1], { errors: [sfn.Errors.ALL], assign: noteFailure });
       return task;
+    };
+    const noteFailure = (step: SagaStep) => `{% {"step": "${step.name}", "error": $states.errorOutput.Error, "cause": $states.errorOutput.Cause} %}`;
+
+    const stageStates = stages.map((stage, k): sfn.TaskStateBase | sfn.Parallel => {
+      const final = k === last;
+      if (stage.length === 1) {
+        const [step] = stage;
+        const first = k === 0;
+        const result = resultOf(step);
+        const results = first ? `{% ${result} %}` : `{% $merge([$results, ${result}]) %}`;
+        const task = stepTask(step, {
+          first,
+          assign: first ? { ...sagaVariables, results } : { results },
+          // The saga's output is what it was given, with every step's result (as the state carried it before).
+          outputs: final ? `{% $merge([$command, {"results": $merge([$results, ${result}])}]) %}` : undefined,
+        });
+        const failure = { ...(first ? sagaVariables : {}), failure: noteFailure(step) };
+        if (first && props.inputErrors && props.inputErrors.length > 0) {
+          task.addCatch(inputRejected, { errors: [...props.inputErrors], assign: { inputError: '{% $states.errorOutput %}' } });
+        }
+        if (step.businessErrors && step.businessErrors.length > 0) {
+          task.addCatch(unwindFrom[k], { errors: [...step.businessErrors], assign: failure });
+        }
+        task.addCatch(unwindFrom[k + 1], { errors: [sfn.Errors.ALL], assign: failure });
+        return task;
+      }
+      // A stage of several steps: one branch per step. A branch assigns no variable (a branch's variables stay in
+      // the branch); its step's result is the branch's output, and a failure ends the branch in a Fail state whose
+      // cause names the step, so the Parallel's Catch knows which step failed.
+      const name = stageStateName(stage);
+      const parallel = sfn.Parallel.jsonata(this, name, {
+        assign: { results: '{% $merge($append([$results], $states.result)) %}' },
+        outputs: final ? '{% $merge([$command, {"results": $merge($append([$results], $states.result))}]) %}' : undefined,
+      });
+      for (const step of stage) {
+        const task = stepTask(step, { first: false, outputs: `{% ${resultOf(step)} %}` });
+        const stepFailed = sfn.Fail.jsonata(this, `${step.name}Failed`, {
+          error: '{% $states.input.Error %}',
+          cause: `{% $string({"step": "${step.name}", "error": $states.input.Error, "cause": $states.input.Cause}) %}`,
+        });
+        if (step.businessErrors && step.businessErrors.length > 0) task.addCatch(stepFailed, { errors: [...step.businessErrors] });
+        task.addCatch(stepFailed, { errors: [sfn.Errors.ALL] });
+        parallel.branch(task);
+      }
+      // Every step of the stage may have committed (a stopped branch's invocation may still land): unwind them all.
+      parallel.addCatch(unwindFrom[k + 1], {
+        errors: [sfn.Errors.ALL],
+        assign: {
+          failure:
+            `{% $contains($string($states.errorOutput.Cause), /^\\{"step":/) ? $parse($states.errorOutput.Cause) : ` +
+            `{"step": "${name}", "error": $states.errorOutput.Error, "cause": $states.errorOutput.Cause} %}`,
+        },
+      });
+      return parallel;
     });
-    for (let i = 1; i < stepStates.length; i++) stepStates[i - 1].next(stepStates[i]);
+    for (let k = 1; k < stageStates.length; k++) stageStates[k - 1].next(stageStates[k]);
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      definitionBody: sfn.DefinitionBody.fromChainable(stepStates[0]),
+      definitionBody: sfn.DefinitionBody.fromChainable(stageStates[0]),
       queryLanguage: sfn.QueryLanguage.JSONATA,
       stateMachineType: props.stateMachineType ?? sfn.StateMachineType.STANDARD,
       stateMachineName: props.stateMachineName,
@@ -238,7 +318,7 @@ export class Saga extends Construct {
       this.recovery = new SagaRecovery(this, 'Recovery', {
         sagaStateMachine: this.stateMachine,
         failureStep: props.onFailure,
-        compensations: props.steps.flatMap((s) => (s.compensation ? [s.compensation] : [])).reverse(),
+        compensations: unwinding.slice(0, -1),
         compensationFailureQueue: props.compensationFailureQueue,
         compensationRetry,
         terminalErrors: [...Object.values(SagaErrorName), ...(props.inputErrors ?? [])],
@@ -266,13 +346,26 @@ function defaultStepRetry(transientErrors: readonly string[]): sfn.RetryProps {
   };
 }
 
-function validate(props: SagaProps): void {
+/**
+ * The JSONata of a saga's failure cause ({@link SagaFailureCause}): the failed step, and each compensation's
+ * outcome, those that did not run (`unwinding`, in order) as skipped.
+ */
+function sagaFailureCause(unwinding: readonly string[]): string {
+  const all = JSON.stringify(unwinding);
+  const skipped = `$filter(${all}, function($c) { $not($c in $compensations.compensation) }).{"compensation": $, "outcome": "skipped"}`;
+  return `{% $string({"failedStep": $failure.step, "error": $failure.error, "cause": $failure.cause, "compensations": $append($compensations, ${skipped})}) %}`;
+}
+
+function validate(props: SagaProps): SagaStep[][] {
   if (props.steps.length === 0) throw new Error('Saga: steps must hold at least one step');
   const names = new Map<string, string>();
   const claim = (name: string, what: string) => {
     if (!STATE_NAME.test(name)) {
       throw new Error(`Saga: ${what} name '${name}' must be 1-64 letters and digits, starting with a letter`);
     }
+    claimGenerated(name, what);
+  };
+  const claimGenerated = (name: string, what: string) => {
     const previous = names.get(name);
     if (previous) throw new Error(`Saga: ${what} name '${name}' is already used by ${previous}`);
     names.set(name, what);
@@ -282,7 +375,7 @@ function validate(props: SagaProps): void {
   }
   const claimCompensation = (c: SagaCompensation, what: string) => {
     claim(c.name, what);
-    claim(`Record${c.name}Failure`, `the failure record of ${what}`);
+    claimGenerated(`Record${c.name}Failure`, `the failure record of ${what}`);
   };
   for (const [i, step] of props.steps.entries()) {
     claim(step.name, 'step');
@@ -300,4 +393,20 @@ function validate(props: SagaProps): void {
     }
   }
   claimCompensation(props.onFailure, 'the failure step');
+
+  const stages = stagesOf(props.steps);
+  if (stages[0].length > 1 || stages[0][0] !== props.steps[0]) {
+    throw new Error(
+      `Saga: ${stages[0].map((s) => s.name).join(', ')} depend on no step; only the first step (${props.steps[0].name}) may, as it names the saga and refuses bad input`,
+    );
+  }
+  for (const stage of stages.filter((s) => s.length > 1)) {
+    const name = stageStateName(stage);
+    if (name.length > MAX_STATE_NAME) {
+      throw new Error(`Saga: the stage of ${stage.map((s) => s.name).join(', ')} would be named '${name}', longer than ${MAX_STATE_NAME} characters; use shorter step names`);
+    }
+    claimGenerated(name, `the Parallel state of the stage of ${stage.map((s) => s.name).join(', ')}`);
+    for (const step of stage) claimGenerated(`${step.name}Failed`, `the failure state of ${step.name} in its stage`);
+  }
+  return stages;
 }

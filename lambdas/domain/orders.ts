@@ -18,6 +18,7 @@ export interface OrderRecord extends Owned {
   readonly total?: number;
   readonly reservationId?: string;
   readonly chargeId?: string;
+  readonly shipmentId?: string;
   /** CANCELLED: the failure, with `reason`, the readable part of its cause (what the API and the events show). */
   readonly failure?: RecordedFailure;
 }
@@ -59,6 +60,7 @@ export interface ConfirmRequest {
   readonly total: number;
   readonly reservationId: string;
   readonly chargeId: string;
+  readonly shipmentId: string;
 }
 
 export interface CancelRequest {
@@ -106,7 +108,7 @@ export async function createOrder(request: CreateRequest, sagaId: string, store:
 }
 
 /**
- * ConfirmOrder for saga `sagaId`: turns the saga's PENDING order CONFIRMED with its total, reservation and charge,
+ * ConfirmOrder for saga `sagaId`: turns the saga's PENDING order CONFIRMED with its total, reservation, charge and shipment,
  * once. A cancelled order cannot be confirmed (`OrderClosed`); another saga's order is never touched
  * (`DuplicateOrder`).
  */
@@ -116,7 +118,7 @@ export async function confirmOrder(request: ConfirmRequest, sagaId: string, stor
       new UpdateCommand({
         TableName: store.tableName,
         Key: { pk: Keys.order(request.orderId) },
-        UpdateExpression: 'SET #status = :confirmed, #total = :total, reservationId = :reservation, chargeId = :charge',
+        UpdateExpression: 'SET #status = :confirmed, #total = :total, reservationId = :reservation, chargeId = :charge, shipmentId = :shipment',
         ConditionExpression: 'sagaId = :saga AND #status = :pending',
         ExpressionAttributeNames: { '#status': 'status', '#total': 'total' },
         ExpressionAttributeValues: {
@@ -126,6 +128,7 @@ export async function confirmOrder(request: ConfirmRequest, sagaId: string, stor
           ':total': request.total,
           ':reservation': request.reservationId,
           ':charge': request.chargeId,
+          ':shipment': request.shipmentId,
         },
         ReturnValues: 'ALL_NEW',
       }),

@@ -18,6 +18,7 @@ export const Keys = {
   customer: (customerId: string) => `CUSTOMER#${customerId}`,
   charge: (orderId: string) => `CHARGE#${orderId}`,
   order: (orderId: string) => `ORDER#${orderId}`,
+  shipment: (orderId: string) => `SHIPMENT#${orderId}`,
   faultAttempts: (sagaId: string, step: string) => `FAULT#${sagaId}#${step}`,
 } as const;
 

@@ -1,6 +1,7 @@
 import { getOrder } from '../../lambdas/domain/orders';
 import { getCharge } from '../../lambdas/domain/payments';
 import { getReservation } from '../../lambdas/domain/inventory';
+import { getShipment } from '../../lambdas/domain/shipping';
 import { ErrorName } from '../../lambdas/errors';
 import type { OrderStores } from '../../cli/stores';
 import type { LocalRuntime } from '../../local/runtime';
@@ -79,6 +80,12 @@ const corpus: [string, unknown, string][] = [
   ['a fault with an unknown error', order({ faults: { ChargePayment: 'Explode' } }), 'faults.ChargePayment: a fault is one of'],
   ['a fault that fires zero times', order({ faults: { ChargePayment: { error: 'Error', times: 0 } } }), 'faults.ChargePayment'],
   ['a fault with an extra key', order({ faults: { ChargePayment: { error: 'Error', times: 1, extra: 1 } } }), 'faults.ChargePayment'],
+  ['a shipping address that is a string', order({ shipTo: '1 Long Acre, London' }), 'shipTo: shipTo must be an object with line1, city, postcode and country'],
+  ['a shipping address without line1', order({ shipTo: { city: 'London', postcode: 'WC2E 9LH', country: 'GB' } }), 'shipTo.line1: line1 is required'],
+  ['a blank shipping city', order({ shipTo: { line1: '1 Long Acre', city: '   ', postcode: 'WC2E 9LH', country: 'GB' } }), 'shipTo.city: city must not be empty'],
+  ['a lower-case country', order({ shipTo: { line1: '1 Long Acre', city: 'London', postcode: 'WC2E 9LH', country: 'gb' } }), 'shipTo.country: country must be an ISO 3166 code'],
+  ['a postcode with symbols', order({ shipTo: { line1: '1 Long Acre', city: 'London', postcode: 'WC2E;9LH', country: 'GB' } }), 'shipTo.postcode: postcode must be 1-15'],
+  ['a shipping address with an extra key', order({ shipTo: { line1: '1 Long Acre', city: 'London', postcode: 'WC2E 9LH', country: 'GB', floor: 3 } }), 'shipTo: unknown key "floor"'],
   ['a payload just under 256 KB', order({ items: many(8_000) }), 'items: items must hold at most 25 lines'],
   ['a near-limit unknown field', order({ note: 'n'.repeat(250_000) }), 'unknown key "note"'],
 ];
@@ -102,6 +109,7 @@ describe('a malformed order', () => {
       expect(await getOrder(orderId, stores.orders)).toBeUndefined();
       expect(await getReservation(orderId, stores.inventory)).toBeUndefined();
       expect(await getCharge(orderId, stores.payments)).toBeUndefined();
+      expect(await getShipment(orderId, stores.shipping)).toBeUndefined();
     }
   });
 

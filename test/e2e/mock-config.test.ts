@@ -21,7 +21,17 @@ describe('the generated MockConfigFile', () => {
 
   it('has a happy path, a transient retry, a duplicate order, and one case per step and failure kind', () => {
     // CreateOrder cannot reject (it refuses duplicates instead): unknown error and timeout only.
-    expect(Object.keys(mockTestCases())).toHaveLength(3 + 2 + 3 * 3);
+    expect(Object.keys(mockTestCases())).toHaveLength(3 + 2 + 4 * 3);
+  });
+
+  it('expects a failure in the Parallel stage to unwind both its steps', () => {
+    const cases = mockTestCases();
+    const stage = ['CreateOrder', 'ReserveInventory', 'ChargePaymentAndScheduleShipment', 'ChargePayment', 'ScheduleShipment'];
+    const undone = ['CancelShipment', 'RefundPayment', 'ReleaseInventory', 'CancelOrder', 'CheckCompensations', 'SagaCompensated'];
+
+    expect(cases.HappyPath.expectedPath).toEqual([...stage, 'ConfirmOrder']);
+    expect(cases.ScheduleShipmentRejected.expectedPath).toEqual([...stage, 'ScheduleShipmentFailed', ...undone]);
+    expect(cases.ChargePaymentTimeout.expectedPath).toEqual([...stage, 'ChargePaymentFailed', ...undone]);
   });
 
   it.each(Object.entries(mockTestCases()))('drives test case %s to its expected path on the local runtime', async (_name, testCase) => {

@@ -85,7 +85,8 @@ describe('a second saga for an order that already has one', () => {
 
     const second = await runtime.startExecution({ name: consoleName(), input: order }).result;
 
-    expect(first).toMatchObject({ status: 'FAILED', error: SagaErrorName.Compensated, cause: 'ReserveInventory failed with InsufficientStock' });
+    expect(first).toMatchObject({ status: 'FAILED', error: SagaErrorName.Compensated });
+    expect(JSON.parse(first.cause!)).toMatchObject({ failedStep: 'ReserveInventory', error: 'InsufficientStock' });
     expect(second).toMatchObject({ status: 'FAILED', error: ErrorName.DuplicateOrder, path: ['CreateOrder', 'InputRejected'] });
     const after = await shop.state(order.orderId);
     expect(after).toMatchObject({ stock: [10, 1], credit: shop.credit, reservation: 'REJECTED', charge: undefined });
@@ -118,14 +119,15 @@ describe('a step delivered again', () => {
     const result = await runtime.startExecution({ name: consoleName(), input: order }).result;
     const before = await shop.state(order.orderId);
 
-    const again = await Promise.all(['CreateOrder', 'ReserveInventory', 'ChargePayment', 'ConfirmOrder'].map((step) => deliverAgain(result, step)));
+    const again = await Promise.all(['CreateOrder', 'ReserveInventory', 'ChargePayment', 'ScheduleShipment', 'ConfirmOrder'].map((step) => deliverAgain(result, step)));
 
-    expect(again.map((a) => a.ok)).toEqual([true, true, true, true]);
+    expect(again.map((a) => a.ok)).toEqual([true, true, true, true, true]);
     const output = result.output as { results: Record<string, { Payload: unknown }> };
     expect(again.map((a) => (a.ok ? a.value : undefined))).toEqual([
       output.results.CreateOrder.Payload,
       output.results.ReserveInventory.Payload,
       output.results.ChargePayment.Payload,
+      output.results.ScheduleShipment.Payload,
       expect.objectContaining({ status: 'CONFIRMED', sagaId: result.executionArn }),
     ]);
     expect(await shop.state(order.orderId)).toEqual(before);
@@ -141,7 +143,8 @@ describe('a step delivered again', () => {
 
     const late = await deliverAgain(result, 'ChargePayment');
 
-    expect(result).toMatchObject({ status: 'FAILED', cause: 'ChargePayment failed with PaymentDeclined' });
+    expect(result).toMatchObject({ status: 'FAILED' });
+    expect(JSON.parse(result.cause!)).toMatchObject({ failedStep: 'ChargePayment', error: 'PaymentDeclined' });
     expect(late).toMatchObject({ ok: false, name: ErrorName.PaymentDeclined });
     expect(await shop.state(order.orderId)).toMatchObject({ credit: 100_000, charge: 'DECLINED', reservation: 'RELEASED', order: { status: 'CANCELLED' } });
   });
@@ -151,23 +154,24 @@ describe('a step delivered again', () => {
     const order = shop.order({ faults: { ConfirmOrder: 'Error' } });
     const result = await runtime.startExecution({ name: consoleName(), input: order }).result;
 
-    const late = await Promise.all(['CreateOrder', 'ReserveInventory', 'ChargePayment', 'ConfirmOrder'].map((step) => deliverAgain(result, step)));
+    const late = await Promise.all(['CreateOrder', 'ReserveInventory', 'ChargePayment', 'ScheduleShipment', 'ConfirmOrder'].map((step) => deliverAgain(result, step)));
 
     expect(result.error).toBe(SagaErrorName.Compensated);
     // ConfirmOrder's injected fault fires on every delivery; the others find their step closed.
-    expect(late.map((l) => (l.ok ? 'committed' : l.name))).toEqual([ErrorName.OrderClosed, ErrorName.OrderClosed, ErrorName.OrderClosed, 'Error']);
+    expect(late.map((l) => (l.ok ? 'committed' : l.name))).toEqual([ErrorName.OrderClosed, ErrorName.OrderClosed, ErrorName.OrderClosed, ErrorName.OrderClosed, 'Error']);
     expect(await shop.state(order.orderId)).toMatchObject({
       stock: [shop.stock, shop.stock],
       credit: shop.credit,
       reservation: 'RELEASED',
       charge: 'REFUNDED',
+      shipment: 'CANCELLED',
       order: { status: 'CANCELLED' },
     });
   });
 });
 
 describe('a compensation of another saga', () => {
-  it.each(['ReleaseInventory', 'RefundPayment', 'CancelOrder'])('%s leaves a confirmed order of another saga alone, and says so', async (compensation) => {
+  it.each(['ReleaseInventory', 'RefundPayment', 'CancelShipment', 'CancelOrder'])('%s leaves a confirmed order of another saga alone, and says so', async (compensation) => {
     const shop = await openShop(stores);
     const order = shop.order();
     const owner = await runtime.startExecution({ name: consoleName(), input: order }).result;

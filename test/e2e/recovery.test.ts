@@ -20,7 +20,7 @@ afterAll(async () => {
   await runtime?.close();
 });
 
-const recoveryPath = ['HasSagaInput', 'CancelOrder', 'CheckOwnership', 'RefundPayment', 'ReleaseInventory', 'CheckCompensations', 'SagaRecovered'];
+const recoveryPath = ['HasSagaInput', 'CancelOrder', 'CheckOwnership', 'CancelShipment', 'RefundPayment', 'ReleaseInventory', 'CheckCompensations', 'SagaRecovered'];
 
 /** Resolves once the execution has scheduled a Task for `state` (the runtime's history is the clock here). */
 async function untilScheduled(execution: LocalExecution, state: string): Promise<void> {
@@ -46,6 +46,7 @@ describe('a saga stopped while it runs', () => {
     ['CreateOrder', { CreateOrder: 'Timeout' }, 'CreateOrder'],
     ['ReserveInventory', { ReserveInventory: 'Timeout' }, 'ReserveInventory'],
     ['ChargePayment', { ChargePayment: 'Timeout' }, 'ChargePayment'],
+    ['ScheduleShipment, beside ChargePayment', { ScheduleShipment: 'Timeout' }, 'ScheduleShipment'],
     ['ConfirmOrder', { ConfirmOrder: 'Timeout' }, 'ConfirmOrder'],
     ['RefundPayment, a compensation', { ConfirmOrder: 'Error', RefundPayment: { error: 'Timeout', times: 1 } }, 'RefundPayment'],
   ])('in %s is compensated by the recovery: order CANCELLED, stock and credit back', async (_where, faults, state) => {
@@ -65,6 +66,7 @@ describe('a saga stopped while it runs', () => {
     expect(after).toMatchObject({ stock: [shop.stock, shop.stock], credit: shop.credit });
     expect(after.reservation).not.toBe('RESERVED');
     expect(after.charge).not.toBe('CHARGED');
+    expect(after.shipment).not.toBe('SCHEDULED');
     expect(after.order).toMatchObject({ status: 'CANCELLED', sagaId: execution.executionArn, failure: { step: 'Recovery', error: 'ABORTED' } });
   });
 

@@ -17,14 +17,21 @@ afterAll(async () => {
 
 const N = 'CreateOrder';
 const R = 'ReserveInventory';
+const P = 'ChargePaymentAndScheduleShipment';
 const C = 'ChargePayment';
+const S = 'ScheduleShipment';
 const O = 'ConfirmOrder';
 const compensated = ['CancelOrder', 'CheckCompensations', SagaErrorName.Compensated];
+/** Any failure in the Parallel stage unwinds both its steps (ScheduleShipment's first), then ReserveInventory. */
+const stageUndone = ['CancelShipment', 'RefundPayment', 'ReleaseInventory'];
 
 type Kind = 'business rejection' | 'unknown error' | 'timeout';
 
+/** An address the carrier does not deliver to. */
+const antarctica = { line1: 'McMurdo Station', city: 'Ross Island', postcode: '0', country: 'AQ' };
+
 /** How each failure kind is provoked at each step: real business conditions where the domain has them. */
-const provoke: Record<string, Partial<Record<Kind, { faults?: Record<string, FaultSpec>; short?: 'stock' | 'credit'; error: string }>>> = {
+const provoke: Record<string, Partial<Record<Kind, { faults?: Record<string, FaultSpec>; short?: 'stock' | 'credit'; undeliverable?: true; error: string }>>> = {
   [N]: {
     'unknown error': { faults: { [N]: 'Error' }, error: 'Error' },
     timeout: { faults: { [N]: 'Timeout' }, error: 'Lambda.Unknown' },
@@ -39,6 +46,11 @@ const provoke: Record<string, Partial<Record<Kind, { faults?: Record<string, Fau
     'unknown error': { faults: { [C]: 'Error' }, error: 'Error' },
     timeout: { faults: { [C]: 'Timeout' }, error: 'Lambda.Unknown' },
   },
+  [S]: {
+    'business rejection': { undeliverable: true, error: ErrorName.UndeliverableAddress },
+    'unknown error': { faults: { [S]: 'Error' }, error: 'Error' },
+    timeout: { faults: { [S]: 'Timeout' }, error: 'Lambda.Unknown' },
+  },
   [O]: {
     'business rejection': { faults: { [O]: 'OrderClosed' }, error: ErrorName.OrderClosed },
     'unknown error': { faults: { [O]: 'Error' }, error: 'Error' },
@@ -46,7 +58,11 @@ const provoke: Record<string, Partial<Record<Kind, { faults?: Record<string, Fau
   },
 };
 
-/** The paths DESIGN.md prescribes: a rejection unwinds from the previous step, any other failure from the step itself. */
+/**
+ * The paths DESIGN.md prescribes: a rejection of a step alone in its stage unwinds from the previous step, any other
+ * failure from the step itself; any failure in the Parallel stage unwinds the whole stage. Both branches enter their
+ * steps at once; the failed one's Fail state follows.
+ */
 const expectedPath: Record<string, Record<Kind, string[]>> = {
   [R]: {
     'business rejection': [N, R, ...compensated],
@@ -54,14 +70,19 @@ const expectedPath: Record<string, Record<Kind, string[]>> = {
     timeout: [N, R, 'ReleaseInventory', ...compensated],
   },
   [C]: {
-    'business rejection': [N, R, C, 'ReleaseInventory', ...compensated],
-    'unknown error': [N, R, C, 'RefundPayment', 'ReleaseInventory', ...compensated],
-    timeout: [N, R, C, 'RefundPayment', 'ReleaseInventory', ...compensated],
+    'business rejection': [N, R, P, C, S, 'ChargePaymentFailed', ...stageUndone, ...compensated],
+    'unknown error': [N, R, P, C, S, 'ChargePaymentFailed', ...stageUndone, ...compensated],
+    timeout: [N, R, P, C, S, 'ChargePaymentFailed', ...stageUndone, ...compensated],
+  },
+  [S]: {
+    'business rejection': [N, R, P, C, S, 'ScheduleShipmentFailed', ...stageUndone, ...compensated],
+    'unknown error': [N, R, P, C, S, 'ScheduleShipmentFailed', ...stageUndone, ...compensated],
+    timeout: [N, R, P, C, S, 'ScheduleShipmentFailed', ...stageUndone, ...compensated],
   },
   [O]: {
-    'business rejection': [N, R, C, O, 'RefundPayment', 'ReleaseInventory', ...compensated],
-    'unknown error': [N, R, C, O, 'RefundPayment', 'ReleaseInventory', ...compensated],
-    timeout: [N, R, C, O, 'RefundPayment', 'ReleaseInventory', ...compensated],
+    'business rejection': [N, R, P, C, S, O, ...stageUndone, ...compensated],
+    'unknown error': [N, R, P, C, S, O, ...stageUndone, ...compensated],
+    timeout: [N, R, P, C, S, O, ...stageUndone, ...compensated],
   },
   // CreateOrder has no business rejection: it refuses a duplicate order instead (test/e2e/ownership.test.ts).
   [N]: {
@@ -71,7 +92,7 @@ const expectedPath: Record<string, Record<Kind, string[]>> = {
 };
 
 const matrix = [
-  ...[R, C, O].flatMap((step) => (['business rejection', 'unknown error', 'timeout'] as Kind[]).map((kind) => [step, kind] as const)),
+  ...[R, C, S, O].flatMap((step) => (['business rejection', 'unknown error', 'timeout'] as Kind[]).map((kind) => [step, kind] as const)),
   [N, 'unknown error'] as const,
   [N, 'timeout'] as const,
 ];
@@ -84,34 +105,77 @@ describe('the order saga on the local runtime', () => {
     const result = await runtime.startExecution({ name: order.orderId, input: order }).result;
 
     expect(result.status).toBe('SUCCEEDED');
-    expect(result.path).toEqual([N, R, C, O]);
-    expect(result.transitions).toBe(4);
+    expect(result.path).toEqual([N, R, P, C, S, O]);
+    expect(result.transitions).toBe(6);
     const after = await shop.state(order.orderId);
-    expect(after).toMatchObject({ stock: [shop.stock - 2, shop.stock - 1], credit: shop.credit - 2_250, reservation: 'RESERVED', charge: 'CHARGED' });
+    expect(after).toMatchObject({ stock: [shop.stock - 2, shop.stock - 1], credit: shop.credit - 2_250, reservation: 'RESERVED', charge: 'CHARGED', shipment: 'SCHEDULED' });
     expect(after.order).toMatchObject({
       status: 'CONFIRMED',
       total: 2_250,
       reservationId: `res-${order.orderId}`,
       chargeId: `chg-${order.orderId}`,
+      shipmentId: `shp-${order.orderId}`,
       sagaId: result.executionArn,
     });
+    expect(result.output).toMatchObject({ results: { ScheduleShipment: { Payload: { shipmentId: `shp-${order.orderId}`, method: 'collection' } } } });
   });
 
   it.each(matrix)('%s, %s: unwinds exactly the steps that may have committed, and restores the stores', async (step, kind) => {
     const how = provoke[step][kind]!;
     const shop = await openShop(stores, { stock: how.short === 'stock' ? 1 : 10, credit: how.short === 'credit' ? 100 : 100_000 });
-    const order = shop.order({ faults: how.faults });
+    const order = shop.order({ faults: how.faults, ...(how.undeliverable ? { shipTo: antarctica } : {}) });
 
     const result = await runtime.startExecution({ name: order.orderId, input: order }).result;
 
     expect(result.path).toEqual(expectedPath[step][kind]);
-    expect(result).toMatchObject({ status: 'FAILED', error: SagaErrorName.Compensated, cause: `${step} failed with ${how.error}` });
+    expect(result).toMatchObject({ status: 'FAILED', error: SagaErrorName.Compensated });
+    expect(JSON.parse(result.cause!)).toMatchObject({ failedStep: step, error: how.error });
     const after = await shop.state(order.orderId);
     expect(after.stock).toEqual([shop.stock, shop.stock]);
     expect(after.credit).toBe(shop.credit);
     expect(after.order).toMatchObject({ status: 'CANCELLED', failure: { step, error: how.error } });
     expect(after.reservation).not.toBe('RESERVED');
     expect(after.charge).not.toBe('CHARGED');
+    expect(after.shipment).not.toBe('SCHEDULED');
+  });
+
+  it('ends a compensated saga with a JSON cause: the failed step, its error and cause, and what each compensation did', async () => {
+    const shop = await openShop(stores);
+    const order = shop.order({ shipTo: antarctica });
+
+    const result = await runtime.startExecution({ name: order.orderId, input: order }).result;
+
+    expect(JSON.parse(result.cause!)).toEqual({
+      failedStep: S,
+      error: ErrorName.UndeliverableAddress,
+      cause: expect.stringContaining('cannot deliver to AQ: the carrier does not deliver to this country'),
+      compensations: [
+        // The rejected shipment's own compensation finds its rejection: nothing to undo.
+        { compensation: 'CancelShipment', outcome: 'ran', result: { shipmentId: `shp-${order.orderId}`, cancellation: { outcome: 'already-undone' } } },
+        // ChargePayment may have committed before its branch was stopped, or not: either way it is undone.
+        { compensation: 'RefundPayment', outcome: 'ran', result: { chargeId: `chg-${order.orderId}`, refund: { outcome: expect.stringMatching(/^(undone|nothing-to-undo)$/) } } },
+        { compensation: 'ReleaseInventory', outcome: 'ran', result: { reservationId: `res-${order.orderId}`, release: { outcome: 'undone' } } },
+        { compensation: 'CancelOrder', outcome: 'ran', result: { orderId: order.orderId, outcome: 'cancelled', status: 'CANCELLED' } },
+      ],
+    });
+  });
+
+  it('names skipped compensations in the cause when a step alone in its stage is rejected', async () => {
+    const shop = await openShop(stores, { stock: 1 });
+    const order = shop.order();
+
+    const result = await runtime.startExecution({ name: order.orderId, input: order }).result;
+
+    expect(JSON.parse(result.cause!)).toMatchObject({
+      failedStep: R,
+      error: ErrorName.InsufficientStock,
+      compensations: [
+        { compensation: 'CancelOrder', outcome: 'ran' },
+        { compensation: 'CancelShipment', outcome: 'skipped' },
+        { compensation: 'RefundPayment', outcome: 'skipped' },
+        { compensation: 'ReleaseInventory', outcome: 'skipped' },
+      ],
+    });
   });
 
   it('retries a transient error and then succeeds, with the retries in the history', async () => {
@@ -121,13 +185,15 @@ describe('the order saga on the local runtime', () => {
     const result = await runtime.startExecution({ name: order.orderId, input: order }).result;
 
     expect(result.status).toBe('SUCCEEDED');
-    expect(result.path).toEqual([N, R, C, O]);
+    expect(result.path).toEqual([N, R, P, C, S, O]);
     expect(result.retries).toBe(2);
-    const chargeEvents = result.history
-      .filter((e) => e.type.startsWith('Task') && !e.type.startsWith('TaskState'))
-      .map((e) => e.type)
-      .slice(6, 15);
-    expect(chargeEvents).toEqual(['TaskScheduled', 'TaskStarted', 'TaskFailed', 'TaskScheduled', 'TaskStarted', 'TaskFailed', 'TaskScheduled', 'TaskStarted', 'TaskSucceeded']);
+    // ChargePayment's branch runs beside ScheduleShipment's, so their events interleave: count them instead.
+    const taskEvents = result.history.filter((e) => ['TaskScheduled', 'TaskFailed', 'TaskSucceeded'].includes(e.type));
+    expect(taskEvents.filter((e) => e.type === 'TaskScheduled')).toHaveLength(7);
+    expect(taskEvents.filter((e) => e.type === 'TaskSucceeded')).toHaveLength(5);
+    const failed = taskEvents.filter((e) => e.type === 'TaskFailed');
+    expect(failed).toHaveLength(2);
+    for (const event of failed) expect(JSON.stringify(event)).toContain('injected fault at ChargePayment');
     expect((await shop.state(order.orderId)).credit).toBe(shop.credit - 2_250);
   });
 
@@ -139,8 +205,29 @@ describe('the order saga on the local runtime', () => {
 
     const result = await runtime.startExecution({ name: order.orderId, input: order }).result;
 
-    expect(result.path).toEqual([N, R, C, O, 'RefundPayment', 'RecordRefundPaymentFailure', 'ReleaseInventory', 'CancelOrder', 'CheckCompensations', SagaErrorName.CompensationFailed]);
+    expect(result.path).toEqual([
+      N,
+      R,
+      P,
+      C,
+      S,
+      O,
+      'CancelShipment',
+      'RefundPayment',
+      'RecordRefundPaymentFailure',
+      'ReleaseInventory',
+      'CancelOrder',
+      'CheckCompensations',
+      SagaErrorName.CompensationFailed,
+    ]);
     expect(result.error).toBe(SagaErrorName.CompensationFailed);
+    expect(JSON.parse(result.cause!).compensations).toContainEqual({
+      compensation: 'RefundPayment',
+      outcome: 'failed',
+      error: 'Error',
+      cause: expect.stringContaining('injected fault at RefundPayment'),
+      queued: true,
+    });
     const messages = runtime.queues.peek(queueUrl).slice(before).map((m) => JSON.parse(m.body) as Record<string, unknown>);
     expect(messages).toHaveLength(1);
     expect(messages[0]).toMatchObject({

@@ -22,6 +22,7 @@ export interface AslState {
   CausePath?: string;
   ErrorPath?: string;
   TimeoutSeconds?: number;
+  Branches?: { StartAt: string; States: Record<string, AslState> }[];
 }
 
 export interface AslDefinition {
@@ -65,28 +66,42 @@ function matches(errorEquals: readonly string[], error: string): boolean {
 /**
  * Follows the definition as a graph, the way Step Functions would route the given outcomes: `Next`, `End`, the
  * first matching `Catch`, and Choices whose JSONata condition is one variable (`{% $name %}`) that a catcher's
- * `Assign` set to `true`. Retries are taken to be exhausted (each outcome is permanent).
+ * `Assign` set to `true`. Retries are taken to be exhausted (each outcome is permanent). A Parallel state enters
+ * every branch at once (the path holds the Parallel's name, each branch's first state in order, then the rest of
+ * each branch in order); the first branch that ends in an error fails the Parallel with it (a branch's Fail state that passes on its input's error passes on the error
+ * its Catch caught).
  */
 export function walk(definition: AslDefinition, outcomes: Outcomes): Walk {
+  return walkStates(definition, outcomes, new Set<string>());
+}
+
+function walkStates(graph: { StartAt: string; States: Record<string, AslState> }, outcomes: Outcomes, trueVariables: Set<string>): Walk {
   const path: string[] = [];
-  const trueVariables = new Set<string>();
-  let name: string | undefined = definition.StartAt;
+  let caught: string | undefined;
+  let name: string | undefined = graph.StartAt;
   for (let guard = 0; name !== undefined && guard < 100; guard++) {
-    const state: AslState = definition.States[name];
+    const state: AslState = graph.States[name];
     if (!state) throw new Error(`walk: state ${name} does not exist`);
     path.push(name);
-    if (state.Type === 'Fail') return { path, error: state.Error };
+    if (state.Type === 'Fail') return { path, error: state.Error === '{% $states.input.Error %}' ? caught : state.Error };
     if (state.Type === 'Succeed') return { path };
     if (state.Type === 'Choice') {
       const choice = state.Choices?.find((c) => trueVariables.has(/^\{% \$(\w+) %\}$/.exec(c.Condition ?? '')?.[1] ?? ''));
       name = choice?.Next ?? state.Default;
       continue;
     }
-    const error = state.Type === 'Task' ? outcomes[name] : undefined;
+    let error = state.Type === 'Task' ? outcomes[name] : undefined;
+    if (state.Type === 'Parallel') {
+      // Every branch enters its first state at once; what follows in a branch comes later.
+      const ran = (state.Branches ?? []).map((branch) => walkStates(branch, outcomes, trueVariables));
+      path.push(...ran.map((r) => r.path[0]), ...ran.flatMap((r) => r.path.slice(1)));
+      error = ran.find((r) => r.error !== undefined)?.error;
+    }
     if (error !== undefined) {
       const catcher = state.Catch?.find((c) => matches(c.ErrorEquals, error));
       if (!catcher) return { path, error };
       for (const [variable, value] of Object.entries(catcher.Assign ?? {})) if (value === true) trueVariables.add(variable);
+      caught = error;
       name = catcher.Next;
       continue;
     }
@@ -94,4 +109,14 @@ export function walk(definition: AslDefinition, outcomes: Outcomes): Walk {
     name = state.Next;
   }
   throw new Error('walk: no end after 100 states');
+}
+
+/** Every state of a definition, those inside Parallel branches included, by name (state names are unique). */
+export function allStates(definition: { States: Record<string, AslState> }): Record<string, AslState> {
+  const out: Record<string, AslState> = {};
+  for (const [name, state] of Object.entries(definition.States)) {
+    out[name] = state;
+    for (const branch of state.Branches ?? []) Object.assign(out, allStates(branch));
+  }
+  return out;
 }

@@ -1,6 +1,7 @@
 import { getCatalogue, getReservation } from '../../lambdas/domain/inventory';
 import { getAccount, getCharge } from '../../lambdas/domain/payments';
 import { getOrder } from '../../lambdas/domain/orders';
+import { getShipment } from '../../lambdas/domain/shipping';
 import { seedCatalogue, seedCustomers } from '../../lambdas/domain/seed';
 import type { PlaceOrder } from '../../lambdas/schemas';
 import { orderStores, type OrderStores } from '../../cli/stores';
@@ -59,6 +60,7 @@ export async function openShop(stores: OrderStores, opts: { stock?: number; pric
       order: await getOrder(orderId, stores.orders),
       reservation: (await getReservation(orderId, stores.inventory))?.status,
       charge: (await getCharge(orderId, stores.payments))?.status,
+      shipment: (await getShipment(orderId, stores.shipping))?.status,
     };
   };
   return { sku, other, customerId, stock, credit, order, state };

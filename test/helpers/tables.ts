@@ -4,8 +4,8 @@ import { createDocumentClient } from '../../lambdas/clients';
 import type { ServiceStore } from '../../lambdas/domain/store';
 import { localDynamoDbClient } from '../../local/dynamodb-local';
 
-/** The three service tables the unit tests share; each test uses its own keys. */
-export const TestTables = { inventory: 'test-inventory', payments: 'test-payments', orders: 'test-orders' } as const;
+/** The four service tables the unit tests share; each test uses its own keys. */
+export const TestTables = { inventory: 'test-inventory', payments: 'test-payments', orders: 'test-orders', shipping: 'test-shipping' } as const;
 
 export const testTableDefinitions: CreateTableCommandInput[] = Object.values(TestTables).map((TableName) => ({
   TableName,

@@ -44,9 +44,10 @@ describe('saga run', () => {
       status: 'SUCCEEDED',
       error: null,
       cause: null,
+      failure: null,
       output: expect.objectContaining({ orderId: 'ord-1001' }),
-      path: ['CreateOrder', 'ReserveInventory', 'ChargePayment', 'ConfirmOrder'],
-      transitions: 4,
+      path: ['CreateOrder', 'ReserveInventory', 'ChargePaymentAndScheduleShipment', 'ChargePayment', 'ScheduleShipment', 'ConfirmOrder'],
+      transitions: 6,
     });
   });
 
@@ -55,7 +56,12 @@ describe('saga run', () => {
 
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('ord-1001: FAILED SagaCompensated: ChargePayment failed with PaymentDeclined');
-    expect(run.stdout).toContain('CreateOrder → ReserveInventory → ChargePayment → ReleaseInventory → CancelOrder');
+    expect(run.stdout).toContain('→ ChargePaymentFailed → CancelShipment → RefundPayment → ReleaseInventory → CancelOrder');
+    // What each compensation did, from the structured cause: the injected rejection fires before the payments
+    // service writes anything, so the refund finds nothing to undo (and leaves its marker).
+    expect(run.stdout).toContain('CancelShipment: ran (undone)');
+    expect(run.stdout).toContain('RefundPayment: ran (nothing-to-undo)');
+    expect(run.stdout).toContain('ReleaseInventory: ran (undone)');
   });
 
   it.each([

@@ -6,6 +6,7 @@ import { loadSynthesizedStack } from '../../local/cloud-assembly';
 import { resolveLocalStack } from '../../local/local-stack';
 import { validateMockConfig } from '../../local/mock-config';
 import { E2E_CONTEXT } from '../helpers/global-setup';
+import { allStates, type AslDefinition } from '../helpers/asl';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -64,7 +65,8 @@ describe('sfn-local/MockConfigFile.json', () => {
   it('is what `npm run mock-config` generates from the current template, and names only states that exist', async () => {
     const stack = resolveLocalStack(await loadSynthesizedStack({ context: E2E_CONTEXT, synth: 'never' }));
     const committed = validateMockConfig(JSON.parse(readFileSync(join(ROOT, 'sfn-local', 'MockConfigFile.json'), 'utf8')));
-    const states = new Set(Object.keys(stack.stateMachines[0].definition.States as object));
+    // State names of the whole definition, those inside the Parallel stage's branches included.
+    const states = new Set(Object.keys(allStates(stack.stateMachines[0].definition as unknown as AslDefinition)));
 
     expect(committed).toEqual(generateMockConfig(stack.stateMachines[0]));
     for (const testCase of Object.values(committed.StateMachines[stack.stateMachines[0].name].TestCases)) {

@@ -14,7 +14,7 @@ function createRequest(orderId: string) {
 }
 
 function confirmRequest(orderId: string) {
-  return { orderId, total: 9_998, reservationId: `res-${orderId}`, chargeId: `chg-${orderId}` };
+  return { orderId, total: 9_998, reservationId: `res-${orderId}`, chargeId: `chg-${orderId}`, shipmentId: `shp-${orderId}` };
 }
 
 function cancelRequest(orderId: string, why: Failure = failure) {

@@ -4,14 +4,16 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { BusinessRejections, ErrorName } from '../../../lambdas/errors';
+import { ErrorName } from '../../../lambdas/errors';
 import { OrderSagaStack } from '../../../lib/order-saga-stack';
 import { SagaErrorName } from '../../../lib/saga';
-import { stateMachineDefinition, walk, type AslDefinition } from '../../helpers/asl';
+import { allStates, stateMachineDefinition, walk, type AslDefinition, type AslState } from '../../helpers/asl';
 
 let stack: OrderSagaStack;
 let template: Template;
 let definition: AslDefinition;
+/** Every state, those in the Parallel stage's branches included. */
+let states: Record<string, AslState>;
 let nagFindings: string[];
 
 beforeAll(() => {
@@ -34,34 +36,34 @@ beforeAll(() => {
   }
   template = Template.fromStack(stack);
   definition = stateMachineDefinition(template);
+  states = allStates(definition);
 });
 
 describe('OrderSaga state machine', () => {
-  it('enters only the four step states on the happy path', () => {
+  const N = 'CreateOrder';
+  const R = 'ReserveInventory';
+  const P = 'ChargePaymentAndScheduleShipment';
+  const C = 'ChargePayment';
+  const S = 'ScheduleShipment';
+  const O = 'ConfirmOrder';
+  const end = ['CheckCompensations', SagaErrorName.Compensated];
+  /** The whole stage, the last listed first, then the stage before: any failure in the stage unwinds all of it. */
+  const stageUndone = ['CancelShipment', 'RefundPayment', 'ReleaseInventory', 'CancelOrder'];
+
+  it('enters the five steps and the Parallel state of ChargePayment and ScheduleShipment on the happy path', () => {
     const result = walk(definition, {});
 
-    expect(result).toEqual({ path: ['CreateOrder', 'ReserveInventory', 'ChargePayment', 'ConfirmOrder'] });
+    expect(result).toEqual({ path: [N, R, P, C, S, O] });
+    expect(definition.States[P].Type).toBe('Parallel');
+    expect(definition.States[P].Branches!.map((b) => b.StartAt)).toEqual([C, S]);
   });
 
-  const end = ['CheckCompensations', SagaErrorName.Compensated];
-  const N = 'CreateOrder';
   it.each([
-    ['ReserveInventory', ErrorName.InsufficientStock, [N, 'ReserveInventory', 'CancelOrder', ...end]],
-    ['ReserveInventory', ErrorName.UnknownSku, [N, 'ReserveInventory', 'CancelOrder', ...end]],
-    ['ReserveInventory', ErrorName.DuplicateOrder, [N, 'ReserveInventory', 'CancelOrder', ...end]],
-    ['ChargePayment', ErrorName.PaymentDeclined, [N, 'ReserveInventory', 'ChargePayment', 'ReleaseInventory', 'CancelOrder', ...end]],
-    ['ChargePayment', ErrorName.UnknownCustomer, [N, 'ReserveInventory', 'ChargePayment', 'ReleaseInventory', 'CancelOrder', ...end]],
-    ['ChargePayment', ErrorName.DuplicateOrder, [N, 'ReserveInventory', 'ChargePayment', 'ReleaseInventory', 'CancelOrder', ...end]],
-    [
-      'ConfirmOrder',
-      ErrorName.OrderClosed,
-      [N, 'ReserveInventory', 'ChargePayment', 'ConfirmOrder', 'RefundPayment', 'ReleaseInventory', 'CancelOrder', ...end],
-    ],
-    [
-      'ConfirmOrder',
-      ErrorName.DuplicateOrder,
-      [N, 'ReserveInventory', 'ChargePayment', 'ConfirmOrder', 'RefundPayment', 'ReleaseInventory', 'CancelOrder', ...end],
-    ],
+    [R, ErrorName.InsufficientStock, [N, R, 'CancelOrder', ...end]],
+    [R, ErrorName.UnknownSku, [N, R, 'CancelOrder', ...end]],
+    [R, ErrorName.DuplicateOrder, [N, R, 'CancelOrder', ...end]],
+    [O, ErrorName.OrderClosed, [N, R, P, C, S, O, ...stageUndone, ...end]],
+    [O, ErrorName.DuplicateOrder, [N, R, P, C, S, O, ...stageUndone, ...end]],
   ])('a business rejection of %s (%s) compensates from the previous step', (step, error, expected) => {
     const result = walk(definition, { [step]: error });
 
@@ -69,10 +71,26 @@ describe('OrderSaga state machine', () => {
   });
 
   it.each([
-    ['CreateOrder', ['CancelOrder']],
-    ['ReserveInventory', ['ReleaseInventory', 'CancelOrder']],
-    ['ChargePayment', ['RefundPayment', 'ReleaseInventory', 'CancelOrder']],
-    ['ConfirmOrder', ['RefundPayment', 'ReleaseInventory', 'CancelOrder']],
+    [C, ErrorName.PaymentDeclined, [N, R, P, C, S, 'ChargePaymentFailed', ...stageUndone, ...end]],
+    [C, ErrorName.UnknownCustomer, [N, R, P, C, S, 'ChargePaymentFailed', ...stageUndone, ...end]],
+    [C, ErrorName.DuplicateOrder, [N, R, P, C, S, 'ChargePaymentFailed', ...stageUndone, ...end]],
+    [C, 'Error', [N, R, P, C, S, 'ChargePaymentFailed', ...stageUndone, ...end]],
+    [C, 'States.Timeout', [N, R, P, C, S, 'ChargePaymentFailed', ...stageUndone, ...end]],
+    [S, ErrorName.UndeliverableAddress, [N, R, P, C, S, 'ScheduleShipmentFailed', ...stageUndone, ...end]],
+    [S, ErrorName.OrderClosed, [N, R, P, C, S, 'ScheduleShipmentFailed', ...stageUndone, ...end]],
+    [S, ErrorName.DuplicateOrder, [N, R, P, C, S, 'ScheduleShipmentFailed', ...stageUndone, ...end]],
+    [S, 'Error', [N, R, P, C, S, 'ScheduleShipmentFailed', ...stageUndone, ...end]],
+    [S, 'States.Timeout', [N, R, P, C, S, 'ScheduleShipmentFailed', ...stageUndone, ...end]],
+  ])('a failure of %s (%s) in the Parallel stage compensates both its steps, then ReserveInventory', (step, error, expected) => {
+    const result = walk(definition, { [step]: error });
+
+    expect(result).toEqual({ path: expected, error: SagaErrorName.Compensated });
+  });
+
+  it.each([
+    [N, ['CancelOrder']],
+    [R, ['ReleaseInventory', 'CancelOrder']],
+    [O, stageUndone],
   ])('an unknown error or a timeout of %s compensates from that step itself', (step, expected) => {
     for (const error of ['Error', 'States.Timeout', 'Sandbox.Timedout']) {
       const result = walk(definition, { [step]: error });
@@ -103,29 +121,59 @@ describe('OrderSaga state machine', () => {
       sagaId: '{% $states.context.Execution.Id %}',
       command: '{% $states.input %}',
       compensationFailed: false,
+      compensations: [],
       results: '{% {"CreateOrder": {"Payload": $states.result.Payload}} %}',
     });
-    for (const name of ['ReserveInventory', 'ChargePayment', 'ConfirmOrder']) {
+    for (const name of ['ReserveInventory', 'ConfirmOrder']) {
       expect(definition.States[name].Arguments).toMatchObject({ Payload: { sagaId: '{% $sagaId %}', state: '{% $merge([$command, {"results": $results}]) %}' } });
       expect(definition.States[name].Assign).toEqual({ results: `{% $merge([$results, {"${name}": {"Payload": $states.result.Payload}}]) %}` });
     }
+    // In the Parallel stage, each branch's result is its output, and the Parallel state adds them all.
+    for (const name of ['ChargePayment', 'ScheduleShipment']) {
+      expect(states[name].Arguments).toMatchObject({ Payload: { sagaId: '{% $sagaId %}', state: '{% $merge([$command, {"results": $results}]) %}' } });
+      expect(states[name].Output).toBe(`{% {"${name}": {"Payload": $states.result.Payload}} %}`);
+      expect(states[name].Assign).toBeUndefined();
+    }
+    expect(definition.States.ChargePaymentAndScheduleShipment.Assign).toEqual({ results: '{% $merge($append([$results], $states.result)) %}' });
   });
 
   it('invokes every compensation with the clean saga: its id, its command and the failure', () => {
-    for (const name of ['ReleaseInventory', 'RefundPayment', 'CancelOrder']) {
+    for (const name of ['ReleaseInventory', 'RefundPayment', 'CancelShipment', 'CancelOrder']) {
       expect(definition.States[name].Arguments).toMatchObject({ Payload: { sagaId: '{% $sagaId %}', state: '{% $command %}', failure: '{% $failure %}' } });
     }
   });
 
   it("notes a step's failure in $failure, in the Catch itself", () => {
-    const catches = definition.States.ChargePayment.Catch!;
+    const catches = definition.States.ReserveInventory.Catch!;
 
     expect(catches.map((c) => c.Assign?.failure)).toEqual([
-      '{% {"step": "ChargePayment", "error": $states.errorOutput.Error, "cause": $states.errorOutput.Cause} %}',
-      '{% {"step": "ChargePayment", "error": $states.errorOutput.Error, "cause": $states.errorOutput.Cause} %}',
+      '{% {"step": "ReserveInventory", "error": $states.errorOutput.Error, "cause": $states.errorOutput.Cause} %}',
+      '{% {"step": "ReserveInventory", "error": $states.errorOutput.Error, "cause": $states.errorOutput.Cause} %}',
     ]);
     // The first step's catchers also name the saga, which its own Assign did not get to do.
     expect(definition.States.CreateOrder.Catch!.at(-1)!.Assign).toMatchObject({ sagaId: '{% $states.context.Execution.Id %}', command: '{% $states.input %}' });
+  });
+
+  it('ends a failed branch in a Fail state that names its step, which the Parallel state reads into $failure', () => {
+    expect(states.ScheduleShipment.Catch).toEqual([
+      { ErrorEquals: [ErrorName.UndeliverableAddress, ErrorName.OrderClosed, ErrorName.DuplicateOrder], Next: 'ScheduleShipmentFailed' },
+      { ErrorEquals: ['States.ALL'], Next: 'ScheduleShipmentFailed' },
+    ]);
+    expect(states.ScheduleShipmentFailed).toMatchObject({
+      Type: 'Fail',
+      Error: '{% $states.input.Error %}',
+      Cause: '{% $string({"step": "ScheduleShipment", "error": $states.input.Error, "cause": $states.input.Cause}) %}',
+    });
+    expect(definition.States.ChargePaymentAndScheduleShipment.Catch).toEqual([
+      {
+        ErrorEquals: ['States.ALL'],
+        Next: 'CancelShipment',
+        Assign: {
+          failure:
+            '{% $contains($string($states.errorOutput.Cause), /^\\{"step":/) ? $parse($states.errorOutput.Cause) : {"step": "ChargePaymentAndScheduleShipment", "error": $states.errorOutput.Error, "cause": $states.errorOutput.Cause} %}',
+        },
+      },
+    ]);
   });
 
   it('records a compensation that fails for good and still runs the remaining ones', () => {
@@ -134,8 +182,11 @@ describe('OrderSaga state machine', () => {
     expect(result.path).toEqual([
       'CreateOrder',
       'ReserveInventory',
+      'ChargePaymentAndScheduleShipment',
       'ChargePayment',
+      'ScheduleShipment',
       'ConfirmOrder',
+      'CancelShipment',
       'RefundPayment',
       'RecordRefundPaymentFailure',
       'ReleaseInventory',
@@ -153,28 +204,30 @@ describe('OrderSaga state machine', () => {
   });
 
   it('never retries a business rejection, and retries transient errors with backoff and full jitter', () => {
-    for (const step of ['CreateOrder', 'ReserveInventory', 'ChargePayment', 'ConfirmOrder'] as const) {
-      const retriedErrors = definition.States[step].Retry!.flatMap((r) => r.ErrorEquals);
+    const rejections = {
+      CreateOrder: [],
+      ReserveInventory: [ErrorName.UnknownSku, ErrorName.InsufficientStock, ErrorName.OrderClosed, ErrorName.DuplicateOrder],
+      ChargePayment: [ErrorName.UnknownCustomer, ErrorName.PaymentDeclined, ErrorName.OrderClosed, ErrorName.DuplicateOrder],
+      ScheduleShipment: [ErrorName.UndeliverableAddress, ErrorName.OrderClosed, ErrorName.DuplicateOrder],
+      ConfirmOrder: [ErrorName.OrderClosed, ErrorName.DuplicateOrder],
+    };
+    for (const [step, rejected] of Object.entries(rejections)) {
+      const retriedErrors = states[step].Retry!.flatMap((r) => r.ErrorEquals);
 
       expect(retriedErrors).toEqual(expect.arrayContaining([ErrorName.TransientError, 'Lambda.TooManyRequestsException', 'Lambda.ServiceException']));
-      for (const rejection of BusinessRejections[step]) expect(retriedErrors).not.toContain(rejection);
+      for (const rejection of rejected) expect(retriedErrors).not.toContain(rejection);
       expect(retriedErrors).not.toContain('States.ALL');
-      expect(definition.States[step].Retry![0]).toMatchObject({ BackoffRate: 2, JitterStrategy: 'FULL' });
+      expect(states[step].Retry![0]).toMatchObject({ BackoffRate: 2, JitterStrategy: 'FULL' });
+      if (rejected.length > 0) expect(states[step].Catch![0].ErrorEquals).toEqual(rejected);
     }
   });
 
   it('retries every compensation on every error, for minutes', () => {
-    for (const name of ['ReleaseInventory', 'RefundPayment', 'CancelOrder']) {
+    for (const name of ['ReleaseInventory', 'RefundPayment', 'CancelShipment', 'CancelOrder']) {
       const [retry] = definition.States[name].Retry!;
 
       expect(retry).toMatchObject({ ErrorEquals: ['States.ALL'], MaxAttempts: 8, BackoffRate: 2, JitterStrategy: 'FULL' });
     }
-  });
-
-  it('catches business rejections by the names the errors module exports', () => {
-    const rejectionCatch = definition.States.ChargePayment.Catch![0];
-
-    expect(rejectionCatch.ErrorEquals).toEqual([...BusinessRejections.ChargePayment]);
   });
 
   it('sends the order, step, error and state of a failed compensation to the queue', () => {
@@ -194,22 +247,44 @@ describe('OrderSaga state machine', () => {
     });
   });
 
-  it('ends a compensated saga with a cause that names the failed step and its error', () => {
-    expect(definition.States[SagaErrorName.Compensated]).toEqual({
-      Type: 'Fail',
-      Error: SagaErrorName.Compensated,
-      Cause: "{% $failure.step & ' failed with ' & $failure.error %}",
+  it('ends a failed saga with a JSON cause: the failed step, its error and cause, and every compensation, those that did not run as skipped', () => {
+    const cause =
+      '{% $string({"failedStep": $failure.step, "error": $failure.error, "cause": $failure.cause, "compensations": $append($compensations, ' +
+      '$filter(["CancelShipment","RefundPayment","ReleaseInventory","CancelOrder"], function($c) { $not($c in $compensations.compensation) }).{"compensation": $, "outcome": "skipped"})}) %}';
+
+    expect(definition.States[SagaErrorName.Compensated]).toEqual({ Type: 'Fail', Error: SagaErrorName.Compensated, Cause: cause });
+    expect(definition.States[SagaErrorName.CompensationFailed]).toEqual({ Type: 'Fail', Error: SagaErrorName.CompensationFailed, Cause: cause });
+  });
+
+  it("adds each compensation's outcome to $compensations: ran with its result, or failed with its error and whether it is queued", () => {
+    expect(definition.States.RefundPayment.Assign).toEqual({
+      compensations: '{% $append($compensations, [{"compensation": "RefundPayment", "outcome": "ran", "result": $states.result.Payload}]) %}',
+    });
+    expect(definition.States.RefundPayment.Catch).toEqual([
+      {
+        ErrorEquals: ['States.ALL'],
+        Next: 'RecordRefundPaymentFailure',
+        Assign: {
+          compensationFailed: true,
+          compensationError: '{% $states.errorOutput %}',
+          compensations:
+            '{% $append($compensations, [{"compensation": "RefundPayment", "outcome": "failed", "error": $states.errorOutput.Error, "cause": $states.errorOutput.Cause, "queued": false}]) %}',
+        },
+      },
+    ]);
+    expect(definition.States.RecordRefundPaymentFailure.Assign).toEqual({
+      compensations: '{% $append($compensations[compensation != "RefundPayment"], [$merge([$compensations[compensation = "RefundPayment"], {"queued": true}])]) %}',
     });
   });
 
   it('gives every step a Task timeout', () => {
-    for (const step of ['CreateOrder', 'ReserveInventory', 'ChargePayment', 'ConfirmOrder']) expect(definition.States[step].TimeoutSeconds).toBe(15);
+    for (const step of ['CreateOrder', 'ReserveInventory', 'ChargePayment', 'ScheduleShipment', 'ConfirmOrder']) expect(states[step].TimeoutSeconds).toBe(15);
   });
 });
 
 describe('OrderSagaStack resources', () => {
   it('keeps each service in its own encrypted, on-demand table with point-in-time recovery', () => {
-    template.resourceCountIs('AWS::DynamoDB::Table', 3);
+    template.resourceCountIs('AWS::DynamoDB::Table', 4);
     template.allResourcesProperties('AWS::DynamoDB::Table', {
       BillingMode: 'PAY_PER_REQUEST',
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
@@ -219,8 +294,8 @@ describe('OrderSagaStack resources', () => {
   });
 
   it('runs every function on Node.js 22, arm64, with X-Ray and a log group of its own', () => {
-    // The seven saga functions and the two Orders API functions.
-    template.resourceCountIs('AWS::Lambda::Function', 9);
+    // The nine saga functions (steps, compensations, the failure step) and the two Orders API functions.
+    template.resourceCountIs('AWS::Lambda::Function', 11);
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
@@ -250,7 +325,7 @@ describe('OrderSagaStack resources', () => {
   });
 
   it('outputs the state machine ARN, the table names and the queue URL', () => {
-    for (const name of ['StateMachineArn', 'InventoryTableName', 'PaymentsTableName', 'OrdersTableName', 'CompensationFailuresQueueUrl']) {
+    for (const name of ['StateMachineArn', 'InventoryTableName', 'PaymentsTableName', 'OrdersTableName', 'ShippingTableName', 'CompensationFailuresQueueUrl']) {
       template.hasOutput(name, {});
     }
   });
@@ -313,6 +388,8 @@ describe('least privilege', () => {
     ['CreateOrderFunction', data('OrdersTable', 'GetItem', 'PutItem')],
     ['ConfirmOrderFunction', data('OrdersTable', 'GetItem', 'PutItem', 'UpdateItem')],
     ['CancelOrderFunction', data('OrdersTable', 'GetItem', 'PutItem', 'UpdateItem')],
+    ['ScheduleShipmentFunction', data('ShippingTable', 'GetItem', 'PutItem')],
+    ['CancelShipmentFunction', data('ShippingTable', 'GetItem', 'PutItem', 'UpdateItem')],
   ])('%s may touch only its own table, with only the actions it uses', (fn, dataGrants) => {
     expect(grantsOf(template, fn)).toEqual([...dataGrants, ...logsOf(fn), ...xray].sort());
   });

@@ -30,7 +30,7 @@ const resourceName = (resource: unknown): string =>
       : (JSON.stringify(resource).match(/"([A-Za-z]+?)[0-9A-F]{8}"/)?.[1] ?? JSON.stringify(resource)) + (JSON.stringify(resource).includes(':*') ? ':*' : '');
 
 describe('the state machine role', () => {
-  it('may invoke only the seven functions and send only to the compensation-failures queue', () => {
+  it('may invoke only the nine functions and send only to the compensation-failures queue', () => {
     const grants = statements()
       .filter(({ role }) => role.startsWith('OrderSagaStateMachineRole'))
       .flatMap(({ statement }) => [statement.Action].flat().map((action) => ({ action, resources: [statement.Resource].flat().map(resourceName).sort() })));
@@ -39,12 +39,14 @@ describe('the state machine role', () => {
     expect(resourcesOf('lambda:InvokeFunction')).toEqual(
       [
         'CancelOrderFunction',
+        'CancelShipmentFunction',
         'ChargePaymentFunction',
         'ConfirmOrderFunction',
         'CreateOrderFunction',
         'RefundPaymentFunction',
         'ReleaseInventoryFunction',
         'ReserveInventoryFunction',
+        'ScheduleShipmentFunction',
       ]
         .flatMap((f) => [f, `${f}:*`])
         .sort(),
@@ -88,8 +90,8 @@ describe('no secrets in what is deployed', () => {
     const stack = resolveLocalStack(await loadSynthesizedStack({ context: E2E_CONTEXT, synth: 'never' }));
     const bundles = stack.functions.map((f) => readFileSync(f.entry, 'utf8'));
 
-    // The seven saga functions and the two Orders API functions.
-    expect(bundles.length).toBe(9);
+    // The nine saga functions (steps, compensations, the failure step) and the two Orders API functions.
+    expect(bundles.length).toBe(11);
     for (const bundle of bundles) {
       expect(bundle).not.toMatch(accessKey);
       expect(bundle).not.toMatch(secretKey);

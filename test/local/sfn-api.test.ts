@@ -130,6 +130,19 @@ describe('the Step Functions API on localhost, through @aws-sdk/client-sfn', () 
   });
 });
 
+describe('the Step Functions API on executions it did not start', () => {
+  it('describes and lists an execution that the runtime started (an EventBridge rule, a repair) once it ended', async () => {
+    const started = runtime.startExecution({ stateMachine: ARN, name: 'api-started-elsewhere', input: { mode: 'echo' } });
+    await started.result;
+
+    const described = await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
+    const listed = await sfn.send(new ListExecutionsCommand({ stateMachineArn: ARN, statusFilter: 'SUCCEEDED' }));
+
+    expect(described).toMatchObject({ status: 'SUCCEEDED', stopDate: expect.any(Date) });
+    expect(listed.executions!.map((e) => e.name)).toContain('api-started-elsewhere');
+  });
+});
+
 describe('the Step Functions API refuses oversized requests early', () => {
   /** Sends a StartExecution whose body is `total` bytes, a 64 KiB chunk at a time, stopping once answered. */
   function post(total: number, declareLength: boolean): Promise<{ status: number; errorType: string | undefined; body: string; sent: number }> {

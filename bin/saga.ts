@@ -86,7 +86,7 @@ program
 
 program
   .command('serve')
-  .description('serve the Step Functions API for the local runtime on 127.0.0.1, for the AWS CLI and SDKs')
+  .description('serve the Step Functions API for the local runtime on 127.0.0.1, for the AWS CLI and SDKs, and a web console beside it')
   .option('-p, --port <port>', 'port to listen on (0 picks a free one)', (v: string) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new UsageError(`--port must be 0-65535, got ${v}`);

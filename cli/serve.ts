@@ -1,4 +1,6 @@
+import { consoleRoutes } from '../local/console/console-routes';
 import { startStepFunctionsServer } from '../local/sfn-api';
+import { orderSagaConsole } from './console-sources';
 import { DEFAULT_SERVE_ENDPOINT } from './repair-command';
 import { repairRoutes } from './repair-local';
 import { startSession, type Pace } from './session';
@@ -9,12 +11,14 @@ import { startSession, type Pace } from './session';
  */
 export async function serve(options: Pace & { port: number }, print: (line: string) => void = console.log): Promise<void> {
   const session = await startSession(options, (message) => print(`▸ ${message}`), false);
-  const server = await startStepFunctionsServer(session.runtime, { port: options.port, routes: repairRoutes(session.runtime) }).catch(async (err: unknown) => {
+  const routes = [...repairRoutes(session.runtime), ...consoleRoutes(session.runtime, orderSagaConsole())];
+  const server = await startStepFunctionsServer(session.runtime, { port: options.port, routes }).catch(async (err: unknown) => {
     await session.close();
     throw err;
   });
   const arn = session.runtime.stateMachine().arn;
   print(`Step Functions API on ${server.endpoint} (Ctrl-C to stop)`);
+  print(`  console: ${server.endpoint}/ (open it in a browser)`);
   print(`  state machine: ${arn}`);
   print(`  try: aws stepfunctions start-execution --endpoint-url ${server.endpoint} --state-machine-arn ${arn} \\`);
   print(`         --name ord-1001 --input file://examples/orders/happy-path.json`);

@@ -1,0 +1,62 @@
+import type { HistoryEvent } from './api';
+import type { Lane, StateMark } from './graph';
+
+/**
+ * The path an execution took, from its history: each state's last outcome and how often it was retried. Events are
+ * tied to their state by `previousEventId`, so interleaved branches of a Parallel state stay apart.
+ */
+export interface ExecutionPath {
+  readonly marks: Map<string, StateMark>;
+  readonly retried: Map<string, number>;
+  /** The state each event belongs to (by event id). */
+  readonly stateOf: Map<number, string>;
+}
+
+const detailsOf = (event: HistoryEvent): Record<string, unknown> | undefined => {
+  const key = Object.keys(event).find((k) => k.endsWith('EventDetails'));
+  return key ? (event[key] as Record<string, unknown>) : undefined;
+};
+
+export function executionPath(events: readonly HistoryEvent[], lanes: ReadonlyMap<string, Lane>, running: boolean): ExecutionPath {
+  const stateOf = new Map<number, string>();
+  const entries = new Map<string, { exited: boolean; failed: boolean; scheduled: number }>();
+  const retried = new Map<string, number>();
+  const marks = new Map<string, StateMark>();
+  for (const event of events) {
+    const name = detailsOf(event)?.name;
+    let state: string | undefined;
+    if (event.type.endsWith('StateEntered') && typeof name === 'string') {
+      state = name;
+      entries.set(name, { exited: false, failed: false, scheduled: 0 });
+    } else if (event.type.endsWith('StateExited') && typeof name === 'string') {
+      state = name;
+      const entry = entries.get(name);
+      if (entry) entry.exited = true;
+    } else if (event.previousEventId !== undefined) {
+      state = stateOf.get(event.previousEventId);
+      const entry = state === undefined ? undefined : entries.get(state);
+      if (entry && /(Failed|TimedOut)$/.test(event.type) && !event.type.startsWith('Execution')) entry.failed = true;
+      if (entry && /Scheduled$/.test(event.type)) {
+        entry.scheduled += 1;
+        if (entry.scheduled > 1) {
+          entry.failed = false;
+          retried.set(state!, (retried.get(state!) ?? 0) + 1);
+        }
+      }
+    }
+    if (state !== undefined) stateOf.set(event.id, state);
+  }
+  for (const [name, entry] of entries) {
+    const lane = lanes.get(name) ?? 'forward';
+    if (!entry.exited) marks.set(name, running && !entry.failed ? 'running' : 'failed');
+    else if (entry.failed) marks.set(name, 'caught');
+    else marks.set(name, lane === 'failure' ? 'compensating' : 'succeeded');
+  }
+  // A Fail state the execution ended in is a failure, though it "exited".
+  const last = events.at(-1);
+  if (last?.type === 'ExecutionFailed' && last.previousEventId !== undefined) {
+    const state = stateOf.get(last.previousEventId);
+    if (state !== undefined && marks.get(state) !== 'caught') marks.set(state, 'failed');
+  }
+  return { marks, retried, stateOf };
+}

@@ -1,3 +1,5 @@
+import type { HistoryEvent } from '../execution-path';
+
 /** The page's only ways out: the server's Step Functions API (AWS JSON 1.0, same origin) and its read-only endpoint. */
 
 /** An error answered by the Step Functions API: AWS's error code and message. */
@@ -50,13 +52,7 @@ export interface ExecutionDescription extends ExecutionListItem {
   readonly cause?: string;
 }
 
-export interface HistoryEvent {
-  readonly id: number;
-  readonly previousEventId?: number;
-  readonly type: string;
-  readonly timestamp: number;
-  readonly [details: string]: unknown;
-}
+export type { HistoryEvent } from '../execution-path';
 
 /** Every event of an execution's history, all pages. */
 export async function history(executionArn: string): Promise<HistoryEvent[]> {

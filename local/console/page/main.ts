@@ -1,8 +1,9 @@
 import { ConsolePaths, type ConsoleOverview, type ConsoleTable } from '../console-types';
 import { history, json, sfn, type ExecutionDescription, type ExecutionListItem, type HistoryEvent } from './api';
 import { byId, duration, h, pretty, seconds } from './dom';
-import { drawGraph, place, stateGraph, type AslMachine, type Lane, type Placed, type StateGraph } from './graph';
-import { executionPath } from './path';
+import { executionPath } from '../execution-path';
+import { place, stateGraph, type AslMachine, type Lane, type Placed, type StateGraph } from '../state-graph';
+import { drawGraph } from './graph';
 
 /** The console page: executions, an execution's path and history, the start form, the tables, the queue, the events. */
 

@@ -1,5 +1,13 @@
-import type { HistoryEvent } from './api';
-import type { Lane, StateMark } from './graph';
+import type { Lane, StateMark } from './state-graph';
+
+/** A history event as `GetExecutionHistory` answers it (JSON). */
+export interface HistoryEvent {
+  readonly id: number;
+  readonly previousEventId?: number;
+  readonly type: string;
+  readonly timestamp: number;
+  readonly [details: string]: unknown;
+}
 
 /**
  * The path an execution took, from its history: each state's last outcome and how often it was retried. Events are
@@ -22,18 +30,25 @@ export function executionPath(events: readonly HistoryEvent[], lanes: ReadonlyMa
   const entries = new Map<string, { exited: boolean; failed: boolean; scheduled: number }>();
   const retried = new Map<string, number>();
   const marks = new Map<string, StateMark>();
+  // Parallel and Map states entered and not exited yet: their own events (`ParallelStateFailed`) follow a branch's.
+  const open: { kind: string; name: string }[] = [];
   for (const event of events) {
     const name = detailsOf(event)?.name;
     let state: string | undefined;
+    const kind = /^(Parallel|Map)State/.exec(event.type)?.[1];
     if (event.type.endsWith('StateEntered') && typeof name === 'string') {
       state = name;
       entries.set(name, { exited: false, failed: false, scheduled: 0 });
+      if (kind) open.push({ kind, name });
     } else if (event.type.endsWith('StateExited') && typeof name === 'string') {
       state = name;
       const entry = entries.get(name);
       if (entry) entry.exited = true;
-    } else if (event.previousEventId !== undefined) {
-      state = stateOf.get(event.previousEventId);
+      const index = open.findLastIndex((o) => o.name === name);
+      if (index >= 0) open.splice(index, 1);
+    } else if (kind || event.previousEventId !== undefined) {
+      state = kind ? open.findLast((o) => o.kind === kind)?.name : undefined;
+      state ??= event.previousEventId === undefined ? undefined : stateOf.get(event.previousEventId);
       const entry = state === undefined ? undefined : entries.get(state);
       if (entry && /(Failed|TimedOut)$/.test(event.type) && !event.type.startsWith('Execution')) entry.failed = true;
       if (entry && /Scheduled$/.test(event.type)) {

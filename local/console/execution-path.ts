@@ -18,6 +18,8 @@ export interface ExecutionPath {
   readonly retried: Map<string, number>;
   /** The state each event belongs to (by event id). */
   readonly stateOf: Map<number, string>;
+  /** The transitions taken, as `from→to` (the state an entered state's previous event belongs to). */
+  readonly transitions: Set<string>;
 }
 
 const detailsOf = (event: HistoryEvent): Record<string, unknown> | undefined => {
@@ -32,12 +34,15 @@ export function executionPath(events: readonly HistoryEvent[], lanes: ReadonlyMa
   const marks = new Map<string, StateMark>();
   // Parallel and Map states entered and not exited yet: their own events (`ParallelStateFailed`) follow a branch's.
   const open: { kind: string; name: string }[] = [];
+  const transitions = new Set<string>();
   for (const event of events) {
     const name = detailsOf(event)?.name;
     let state: string | undefined;
     const kind = /^(Parallel|Map)State/.exec(event.type)?.[1];
     if (event.type.endsWith('StateEntered') && typeof name === 'string') {
       state = name;
+      const from = event.previousEventId === undefined ? undefined : stateOf.get(event.previousEventId);
+      if (from !== undefined) transitions.add(`${from}→${name}`);
       entries.set(name, { exited: false, failed: false, scheduled: 0 });
       if (kind) open.push({ kind, name });
     } else if (event.type.endsWith('StateExited') && typeof name === 'string') {
@@ -73,5 +78,5 @@ export function executionPath(events: readonly HistoryEvent[], lanes: ReadonlyMa
     const state = stateOf.get(last.previousEventId);
     if (state !== undefined && marks.get(state) !== 'caught') marks.set(state, 'failed');
   }
-  return { marks, retried, stateOf };
+  return { marks, retried, stateOf, transitions };
 }

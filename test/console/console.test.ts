@@ -22,7 +22,9 @@ import { uniqueId } from '../helpers/tables';
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts', 'console');
 /** The README's picture of a compensated saga, refreshed with SAVE_README_SCREENSHOT=1. */
 const README_SCREENSHOT = join(__dirname, '..', '..', 'docs', 'console-compensated-saga.png');
-const WAIT = { timeout: 30_000 };
+const WAIT = { timeout: 60_000 };
+// A browser, a DynamoDB Local and a whole saga per test: generous under a loaded machine; every wait is on page state.
+jest.setTimeout(120_000);
 
 let runtime: LocalRuntime;
 let server: StepFunctionsServer;
@@ -33,7 +35,8 @@ let sfn: SFNClient;
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   const [started, launched] = await Promise.all([
-    LocalRuntime.start({ context: E2E_CONTEXT, synth: 'never', timeoutScale: 0.2, retryDelayMs: 5 }),
+    // Timeouts as deployed (a loaded machine must not turn a step into a timeout), retries without waiting.
+    LocalRuntime.start({ context: E2E_CONTEXT, synth: 'never', retryDelayMs: 5 }),
     chromium.launch({ executablePath: '/usr/bin/chromium' }),
   ]);
   runtime = started;
@@ -139,8 +142,14 @@ describe('the console', () => {
       SagaCompensated: 'failed',
     });
     expect(await page.textContent('[data-testid="failure"] h3')).toBe('Error: SagaCompensated');
+    const taken = await page.$$eval('#graph path.edge.taken', (edges: Attributed[]) => edges.map((e) => `${e.getAttribute('data-from')}→${e.getAttribute('data-to')}`));
+    expect(taken).toEqual(expect.arrayContaining(['ChargePayment→ConfirmOrder', 'ConfirmOrder→RefundPayment', 'RefundPayment→ReleaseInventory', 'CancelOrder→CheckCompensations']));
+    expect(taken).not.toContain('ReserveInventory→CancelOrder');
     await page.waitForSelector(`[data-table^="OrdersTable"] tr[data-key="ORDER#${orderId}"] td[data-column="status"]:text("CANCELLED")`, WAIT);
-    await page.locator('#execution-panel').screenshot({ path: join(ARTIFACTS, 'compensated-saga.png') });
+    // The execution view down to its input: the path on the graph and the failure (the history follows below).
+    const [panel, io] = await page.evaluate<{ x: number; y: number; width: number; bottom: number }[]>(`[document.querySelector('#execution-panel'), document.querySelector('#io')]
+      .map((e) => { const r = e.getBoundingClientRect(); return { x: r.x + scrollX, y: r.y + scrollY, width: r.width, bottom: r.bottom + scrollY }; })`);
+    await page.screenshot({ path: join(ARTIFACTS, 'compensated-saga.png'), fullPage: true, clip: { x: panel.x, y: panel.y, width: panel.width, height: io.bottom + 8 - panel.y } });
     if (process.env.SAVE_README_SCREENSHOT === '1') copyFileSync(join(ARTIFACTS, 'compensated-saga.png'), README_SCREENSHOT);
   });
 

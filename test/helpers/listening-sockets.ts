@@ -47,7 +47,7 @@ function decodeAddress(hex: string): string {
 export function listeningSockets(root = process.pid): ListeningSocket[] {
   const inodes = new Map<string, number>();
   for (const pid of processTree(root)) {
-    let fds: string[] = [];
+    let fds: string[];
     try {
       fds = readdirSync(`/proc/${pid}/fd`);
     } catch {

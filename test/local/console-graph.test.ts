@@ -102,6 +102,7 @@ describe('the path of an execution, from its history', () => {
     expect(Object.fromEntries(path.marks)).toEqual({ Reserve: 'succeeded', Stage: 'caught', Charge: 'succeeded', Ship: 'failed', Release: 'compensating', Compensated: 'failed' });
     expect(Object.fromEntries(path.retried)).toEqual({ Charge: 1 });
     expect(path.stateOf.get(shipFailed.id)).toBe('Ship');
+    expect([...path.transitions]).toEqual(['Reserve→Stage', 'Stage→Charge', 'Stage→Ship', 'Stage→Release', 'Release→Compensated']);
   });
 
   it('marks the state still running as running', () => {

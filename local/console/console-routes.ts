@@ -56,9 +56,15 @@ function bundle(): Promise<{ js: Buffer; css: Buffer }> {
 }
 
 /** Sends `body` gzipped when the client accepts it. */
-function content(contentType: string, body: Buffer, request: RouteRequest, cache = 'no-cache'): RawContent {
+function content(contentType: string, body: Buffer, request: RouteRequest, headers: Record<string, string> = {}): RawContent {
   const gzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
-  return new RawContent(contentType, gzip ? gzipSync(body) : body, { 'Cache-Control': cache, Vary: 'Accept-Encoding', ...(gzip ? { 'Content-Encoding': 'gzip' } : {}) });
+  return new RawContent(contentType, gzip ? gzipSync(body) : body, { 'Cache-Control': 'no-cache', Vary: 'Accept-Encoding', ...headers, ...(gzip ? { 'Content-Encoding': 'gzip' } : {}) });
+}
+
+/** The page loads and calls nothing but this server (and the Orders API, when there is one), and is never framed. */
+function contentSecurityPolicy(sources: ConsoleSources): string {
+  const connect = ["'self'", ...(sources.ordersApi ? [new URL(sources.ordersApi.endpoint).origin] : [])].join(' ');
+  return `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src ${connect}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
 }
 
 async function scanTable(runtime: LocalRuntime, name: string, max: number): Promise<ConsoleTable> {
@@ -91,6 +97,7 @@ async function scanTable(runtime: LocalRuntime, name: string, max: number): Prom
  */
 export function consoleRoutes(runtime: LocalRuntime, sources: ConsoleSources = {}): ExtraRoute[] {
   const max = sources.maxItemsPerTable ?? 200;
+  const csp = contentSecurityPolicy(sources);
   const tableNames = () => runtime.stack.tables.map((t) => t.TableName!);
   const overview = (): ConsoleOverview => ({
     stateMachines: runtime.stack.stateMachines.map((m) => ({ arn: m.arn, name: m.name })),
@@ -106,7 +113,7 @@ export function consoleRoutes(runtime: LocalRuntime, sources: ConsoleSources = {
     {
       method: 'GET',
       path: ConsolePaths.page,
-      handle: (_body, request) => content('text/html; charset=utf-8', readFileSync(join(PAGE_DIR, 'index.html')), request),
+      handle: (_body, request) => content('text/html; charset=utf-8', readFileSync(join(PAGE_DIR, 'index.html')), request, { 'Content-Security-Policy': csp }),
     },
     { method: 'GET', path: ConsolePaths.script, handle: async (_body, request) => content('text/javascript; charset=utf-8', (await bundle()).js, request) },
     { method: 'GET', path: ConsolePaths.style, handle: async (_body, request) => content('text/css; charset=utf-8', (await bundle()).css, request) },

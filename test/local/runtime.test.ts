@@ -253,6 +253,6 @@ describe('DynamoDB Local', () => {
   });
 
   it('runs with its telemetry off', () => {
-    expect(dynamoDbLocalCommand(8000).args).toEqual(expect.arrayContaining(['-inMemory', '-disableTelemetry', '-port', '8000']));
+    expect(dynamoDbLocalCommand(8000, '/launcher').args).toEqual(expect.arrayContaining(['-inMemory', '-disableTelemetry', '-port', '8000']));
   });
 });

@@ -221,7 +221,7 @@ function setupStartForm(): void {
   if (overview.faults) {
     const { field, steps, errors } = overview.faults;
     faults.append(
-      h('span', { class: 'muted', style: 'grid-column: 1 / -1' }, `Faults (${field}): pick an error per step`),
+      h('span', { class: 'muted faults-title' }, `Faults (${field}): pick an error per step`),
       ...steps.map((step) => {
         const select = h('select', { 'data-step': step }, h('option', { value: '' }, '—'), ...errors.map((e) => h('option', { value: e }, e)));
         select.addEventListener('change', () => {

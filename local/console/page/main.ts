@@ -426,6 +426,7 @@ function route(): void {
   selected = match ? decodeURIComponent(match[1]) : undefined;
   for (const row of byId('executions').querySelectorAll<HTMLTableRowElement>('tbody tr')) row.classList.toggle('selected', row.dataset.arn === selected);
   void renderSelected().catch(showError);
+  void refreshExecutions().catch(showError);
 }
 
 async function main(): Promise<void> {

@@ -96,7 +96,7 @@ const portNumber = (name: string) => (v: string) => {
 
 program
   .command('serve')
-  .description('serve the Step Functions API for the local runtime on 127.0.0.1, for the AWS CLI and SDKs')
+  .description('serve the Step Functions API for the local runtime on 127.0.0.1, for the AWS CLI and SDKs, and a web console beside it')
   .option('-p, --port <port>', 'port of the Step Functions API (0 picks a free one)', portNumber('--port'), 8083)
   .option('--api-port <port>', "port of the stack's REST API (0 picks a free one)", portNumber('--api-port'), 3000)
   .option('--mock-config <file>', "Step Functions Local's mock configuration (default: $SFN_MOCK_CONFIG)")

@@ -1,6 +1,8 @@
+import { consoleRoutes } from '../local/console/console-routes';
 import { freePort } from '../local/dynamodb-local';
 import { startStepFunctionsServer } from '../local/sfn-api';
 import { startStackServices } from '../local/stack-services';
+import { orderSagaConsole, ordersApiRoute } from './console-sources';
 import { eventRoutes, printStackServices, stackServicesOutput } from './events';
 import { DEFAULT_SERVE_ENDPOINT } from './repair-command';
 import { repairRoutes } from './repair-local';
@@ -18,7 +20,16 @@ export async function serve(options: Pace & { port: number; apiPort?: number }, 
     await session.close();
     throw err;
   });
-  const routes = [...repairRoutes(session.runtime), ...eventRoutes(services.events)];
+  const consoleSources = orderSagaConsole({
+    events: () => services.events.since(0).map((logged) => logged.event),
+    ...(services.api ? { ordersApi: { endpoint: `http://127.0.0.1:${port}`, placeOrderPath: ordersApiRoute.path } } : {}),
+  });
+  const routes = [
+    ...repairRoutes(session.runtime),
+    ...eventRoutes(services.events),
+    ...(services.api ? [ordersApiRoute.route(services.api.url)] : []),
+    ...consoleRoutes(session.runtime, consoleSources),
+  ];
   const server = await startStepFunctionsServer(session.runtime, { port, routes }).catch(async (err: unknown) => {
     await services.close();
     await session.close();
@@ -26,6 +37,7 @@ export async function serve(options: Pace & { port: number; apiPort?: number }, 
   });
   const arn = session.runtime.stateMachine().arn;
   print(`Step Functions API on ${server.endpoint} (Ctrl-C to stop)`);
+  print(`  console: ${server.endpoint}/ (open it in a browser)`);
   print(`  state machine: ${arn}`);
   print(`  try: aws stepfunctions start-execution --endpoint-url ${server.endpoint} --state-machine-arn ${arn} \\`);
   print(`         --name ord-1001 --input file://examples/orders/happy-path.json`);

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { HistoryEvent } from './history';
+import { readBody, RequestEntityTooLargeError } from './http-body';
 import { MockConfigError } from './mock-config';
 import { StepFunctionsApiError, type ExecutionResult, type LocalExecution, type LocalRuntime } from './runtime';
 
@@ -90,11 +91,8 @@ function wireEvent(event: HistoryEvent, includeData: boolean): Body {
 
 /** The operations, by name. */
 function operations(runtime: LocalRuntime): Record<string, Operation> {
-  const finished = new Map<string, ExecutionResult>();
-  const track = (execution: LocalExecution) => {
-    void execution.result.then((r) => finished.set(execution.executionArn, r));
-    return execution;
-  };
+  // Every execution of the runtime, whoever started it (this API, an EventBridge rule, a repair): its result once ended.
+  const resultOf = async (execution: LocalExecution): Promise<ExecutionResult | undefined> => (execution.status === 'RUNNING' ? undefined : execution.result);
   const machine = (arn: string) => {
     try {
       return runtime.stateMachine(arn);
@@ -126,7 +124,7 @@ function operations(runtime: LocalRuntime): Record<string, Operation> {
     }
     try {
       const stateMachine = testCase === undefined ? spec.arn : `${spec.arn}#${testCase}`;
-      return track(runtime.startExecution({ stateMachine, name: optionalString(body, 'name'), input }));
+      return runtime.startExecution({ stateMachine, name: optionalString(body, 'name'), input });
     } catch (err: unknown) {
       if (err instanceof StepFunctionsApiError) throw new ApiError(err.name, err.message);
       if (err instanceof MockConfigError) throw new ApiError('ValidationException', err.message);
@@ -165,20 +163,18 @@ function operations(runtime: LocalRuntime): Record<string, Operation> {
       const result = await started.result;
       return { ...describe(started, result), billingDetails: { billedDurationInMilliseconds: result.stopDate.getTime() - result.startDate.getTime(), billedMemoryUsedInMB: 64 } };
     },
-    DescribeExecution: (body) => {
+    DescribeExecution: async (body) => {
       const found = execution(requireString(body, 'executionArn'));
-      return describe(found, finished.get(found.executionArn));
+      return describe(found, await resultOf(found));
     },
-    ListExecutions: (body) => {
+    ListExecutions: async (body) => {
       const spec = machine(requireString(body, 'stateMachineArn'));
       const filter = optionalString(body, 'statusFilter');
       if (filter && !['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'].includes(filter)) {
         throw new ApiError('ValidationException', `1 validation error detected: Value '${filter}' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set`);
       }
-      const all = runtime
-        .listExecutions()
-        .filter((e) => e.stateMachineArn === spec.arn)
-        .map((e) => describe(e, finished.get(e.executionArn)))
+      const executions = runtime.listExecutions().filter((e) => e.stateMachineArn === spec.arn);
+      const all = (await Promise.all(executions.map(async (e) => describe(e, await resultOf(e)))))
         .filter((e) => !filter || e.status === filter)
         .reverse()
         .map(({ executionArn, stateMachineArn, name, status, startDate, stopDate }) => ({ executionArn, stateMachineArn, name, status, startDate, ...(stopDate ? { stopDate } : {}) }));
@@ -220,14 +216,35 @@ function send(res: ServerResponse, status: number, body: unknown, errorCode?: st
 
 /**
  * A route served beside the Step Functions API, by method and path (the API itself is routed by `X-Amz-Target`):
- * for a command-line tool that needs the server's runtime. It answers JSON.
+ * for a command-line tool or a page that needs the server's runtime. It answers JSON, or a {@link RawContent}.
  */
 export interface ExtraRoute {
   readonly method: 'GET' | 'POST';
   /** The path, exactly (`/saga/repair`). */
   readonly path: string;
-  /** Answers the request's JSON body (`undefined` when empty) with what to send back as JSON. */
-  handle(body: unknown): unknown;
+  /**
+   * Answers the request's JSON body (`undefined` when empty) with what to send back as JSON, or with a
+   * {@link RawContent} to send as it is.
+   */
+  handle(body: unknown, request: RouteRequest): unknown;
+}
+
+/** What an {@link ExtraRoute} may read of its request besides the body. */
+export interface RouteRequest {
+  readonly query: URLSearchParams;
+  readonly headers: IncomingHttpHeaders;
+}
+
+/** What an {@link ExtraRoute} answers as it is, instead of as JSON: a page, a script, an image. */
+export class RawContent {
+  constructor(
+    readonly contentType: string,
+    readonly body: string | Buffer,
+    /** More response headers (`Content-Encoding`, `Cache-Control`). @default - none */
+    readonly headers: Readonly<Record<string, string>> = {},
+    /** The HTTP status. @default 200 */
+    readonly status = 200,
+  ) {}
 }
 
 /** An error answered by an extra route: HTTP status and a JSON `{ error, message }`. */
@@ -245,6 +262,11 @@ class RouteError extends Error {
 const LOOPBACK_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/;
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (body instanceof RawContent) {
+    res.writeHead(body.status === 200 ? status : body.status, { ...body.headers, 'Content-Type': body.contentType, 'Content-Length': Buffer.byteLength(body.body), 'X-Content-Type-Options': 'nosniff' });
+    res.end(body.body);
+    return;
+  }
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
@@ -255,7 +277,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
  * host (a web page cannot reach it through DNS rebinding) and a POST must send JSON (a cross-site form or
  * `no-cors` fetch cannot, without a CORS preflight this server never grants).
  */
-async function handleRoute(route: ExtraRoute, req: IncomingMessage, text: string, res: ServerResponse): Promise<void> {
+async function handleRoute(route: ExtraRoute, req: IncomingMessage, text: string, query: URLSearchParams, res: ServerResponse): Promise<void> {
   try {
     if (!LOOPBACK_HOST.test(req.headers.host ?? '')) throw new RouteError(403, 'Forbidden', `Host ${req.headers.host ?? '(none)'} is not a loopback address`);
     let body: unknown;
@@ -267,19 +289,32 @@ async function handleRoute(route: ExtraRoute, req: IncomingMessage, text: string
         throw new RouteError(400, 'SerializationException', `Malformed request body: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
-    sendJson(res, 200, await route.handle(body));
+    sendJson(res, 200, await route.handle(body, { query, headers: req.headers }));
   } catch (err: unknown) {
     if (err instanceof RouteError) sendJson(res, err.status, { error: err.code, message: err.message });
     else sendJson(res, 500, { error: err instanceof Error ? err.name : 'Error', message: err instanceof Error ? err.message : String(err) });
   }
 }
 
+/** Refuses a request larger than the server reads, with AWS's error, and closes the connection once answered. */
+function refuseTooLarge(res: ServerResponse, err: RequestEntityTooLargeError): void {
+  res.shouldKeepAlive = false;
+  res.once('finish', () => res.req.destroy());
+  send(res, err.status, { __type: `com.amazonaws.states#${err.name}`, message: err.message }, err.name);
+}
+
 async function handle(ops: Record<string, Operation>, routes: readonly ExtraRoute[], req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const path = (req.url ?? '/').split('?')[0];
+  let raw: Buffer;
+  try {
+    raw = await readBody(req);
+  } catch (err: unknown) {
+    if (err instanceof RequestEntityTooLargeError) return refuseTooLarge(res, err);
+    throw err;
+  }
+  const [path, search] = (req.url ?? '/').split('?');
   const route = routes.find((r) => r.path === path && r.method === req.method);
-  if (route) return handleRoute(route, req, Buffer.concat(chunks).toString('utf8'), res);
+  if (route) return handleRoute(route, req, raw.toString('utf8'), new URLSearchParams(search ?? ''), res);
+  const chunks = [raw];
   try {
     if (req.method !== 'POST') throw new ApiError('UnknownOperationException', `${req.method ?? ''} is not supported; send POST with X-Amz-Target`, 404);
     const target = String(req.headers['x-amz-target'] ?? '');
@@ -321,7 +356,7 @@ export interface StepFunctionsServerOptions {
 export async function startStepFunctionsServer(runtime: LocalRuntime, options: StepFunctionsServerOptions = {}): Promise<StepFunctionsServer> {
   const ops = operations(runtime);
   const routes = options.routes ?? [];
-  const server: Server = createServer((req, res) => void handle(ops, routes, req, res));
+  const server: Server = createServer((req, res) => void handle(ops, routes, req, res).catch(() => res.destroy()));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 8083, '127.0.0.1', () => resolve());

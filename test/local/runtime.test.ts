@@ -1,5 +1,6 @@
 import { LocalRuntime } from '../../local/runtime';
-import { assertJava, startDynamoDbLocal } from '../../local/dynamodb-local';
+import { assertJava, dynamoDbLocalCommand, startDynamoDbLocal } from '../../local/dynamodb-local';
+import { isLoopback, listeningSockets } from '../helpers/listening-sockets';
 import { fixtureDefinition, jsonataFixtureDefinition, writeFixtureAssembly } from '../helpers/fixture-assembly';
 
 const start = (cdkOut: string) => LocalRuntime.start({ cdkOut, synth: 'never', dynamoDbEndpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB });
@@ -230,19 +231,28 @@ describe('LocalRuntime refuses what it does not emulate', () => {
 describe('DynamoDB Local', () => {
   it('says how to install Java when there is none', () => {
     expect(() => assertJava({ PATH: '/nonexistent' })).toThrow(
-      expect.objectContaining({ name: 'LocalSetupError', message: expect.stringContaining('apt-get install -y openjdk-17-jre-headless') }),
+      expect.objectContaining({ name: 'LocalSetupError', message: expect.stringContaining('apt-get install -y openjdk-17-jdk-headless') }),
     );
   });
 
-  it('starts on a free loopback port and stops cleanly', async () => {
+  it('starts on a free port of 127.0.0.1 only, with CORS closed, and stops cleanly', async () => {
     const db = await startDynamoDbLocal();
 
     const answered = await fetch(db.endpoint).then((r) => r.status, () => 'refused');
+    const sockets = listeningSockets().filter((s) => s.port === db.port);
+    const preflight = await fetch(db.endpoint, { method: 'OPTIONS', headers: { Origin: 'http://attacker.example', 'Access-Control-Request-Method': 'POST' } });
     await db.stop();
     const afterStop = await fetch(db.endpoint).then((r) => r.status, () => 'refused');
 
     expect(db.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(answered).not.toBe('refused');
+    expect(sockets).toHaveLength(1);
+    expect(isLoopback(sockets[0].address)).toBe(true);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(null);
     expect(afterStop).toBe('refused');
+  });
+
+  it('runs with its telemetry off', () => {
+    expect(dynamoDbLocalCommand(8000, '/launcher').args).toEqual(expect.arrayContaining(['-inMemory', '-disableTelemetry', '-port', '8000']));
   });
 });

@@ -10,6 +10,7 @@ import {
   StopExecutionCommand,
   type DescribeExecutionCommandOutput,
 } from '@aws-sdk/client-sfn';
+import { request } from 'node:http';
 import { LocalRuntime } from '../../local/runtime';
 import { startStepFunctionsServer, type StepFunctionsServer } from '../../local/sfn-api';
 import { writeFixtureAssembly } from '../helpers/fixture-assembly';
@@ -126,5 +127,75 @@ describe('the Step Functions API on localhost, through @aws-sdk/client-sfn', () 
     expect(await unknown.json()).toMatchObject({ __type: 'com.amazonaws.states#UnknownOperationException' });
     expect(malformed.status).toBe(400);
     expect(await malformed.json()).toMatchObject({ __type: 'com.amazonaws.states#SerializationException' });
+  });
+});
+
+describe('the Step Functions API on executions it did not start', () => {
+  it('describes and lists an execution that the runtime started (an EventBridge rule, a repair) once it ended', async () => {
+    const started = runtime.startExecution({ stateMachine: ARN, name: 'api-started-elsewhere', input: { mode: 'echo' } });
+    await started.result;
+
+    const described = await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
+    const listed = await sfn.send(new ListExecutionsCommand({ stateMachineArn: ARN, statusFilter: 'SUCCEEDED' }));
+
+    expect(described).toMatchObject({ status: 'SUCCEEDED', stopDate: expect.any(Date) });
+    expect(listed.executions!.map((e) => e.name)).toContain('api-started-elsewhere');
+  });
+});
+
+describe('the Step Functions API refuses oversized requests early', () => {
+  /** Sends a StartExecution whose body is `total` bytes, a 64 KiB chunk at a time, stopping once answered. */
+  function post(total: number, declareLength: boolean): Promise<{ status: number; errorType: string | undefined; body: string; sent: number }> {
+    return new Promise((resolve, reject) => {
+      let sent = 0;
+      let answered = false;
+      const req = request(`${server.endpoint}/`, {
+        method: 'POST',
+        headers: { 'X-Amz-Target': 'AWSStepFunctions.StartExecution', 'Content-Type': 'application/x-amz-json-1.0', ...(declareLength ? { 'Content-Length': total } : {}) },
+      });
+      req.on('response', (res) => {
+        answered = true;
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, errorType: res.headers['x-amzn-errortype'] as string | undefined, body, sent }));
+      });
+      req.on('error', (err) => (answered ? undefined : reject(err)));
+      const chunk = Buffer.alloc(64 * 1024, 'a');
+      const pump = () => {
+        while (!answered && sent < total) {
+          sent += chunk.length;
+          if (!req.write(chunk)) return void req.once('drain', pump);
+        }
+        if (!answered) req.end();
+      };
+      pump();
+    });
+  }
+
+  it('answers 413 RequestEntityTooLargeException from the declared Content-Length, before reading the body', async () => {
+    const answer = await post(200 * 1024 * 1024, true);
+
+    expect(answer.status).toBe(413);
+    expect(answer.errorType).toBe('RequestEntityTooLargeException');
+    expect(JSON.parse(answer.body)).toEqual({ __type: 'com.amazonaws.states#RequestEntityTooLargeException', message: expect.stringContaining('the limit is 2097152 bytes') });
+    expect(answer.sent).toBeLessThan(50 * 1024 * 1024);
+  });
+
+  it('answers 413 as soon as a body without Content-Length passes the limit', async () => {
+    const answer = await post(200 * 1024 * 1024, false);
+
+    expect(answer.status).toBe(413);
+    expect(answer.errorType).toBe('RequestEntityTooLargeException');
+    expect(answer.sent).toBeLessThan(50 * 1024 * 1024);
+  });
+
+  it('still reads a request with a 256 KiB input, the most Step Functions accepts', async () => {
+    const input = JSON.stringify({ mode: 'echo', padding: Array<string>(87_300).fill('') });
+    expect(Buffer.byteLength(input)).toBeGreaterThan(255 * 1024);
+    expect(Buffer.byteLength(input)).toBeLessThanOrEqual(256 * 1024);
+
+    const started = await sfn.send(new StartExecutionCommand({ stateMachineArn: ARN, name: 'api-largest-input', input }));
+
+    expect((await waitFor(started.executionArn!)).status).toBe('SUCCEEDED');
   });
 });

@@ -303,8 +303,8 @@ describe('OrderSagaStack resources', () => {
       LoggingConfig: Match.objectLike({ LogFormat: 'JSON', LogGroup: Match.anyValue() }),
       Environment: { Variables: Match.objectLike({ TABLE_NAME: Match.anyValue() }) },
     });
-    // Fault injection is a saga step's business: off for each of the seven, absent from the API's functions.
-    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FAULT_INJECTION: 'disabled' }) } }, 7);
+    // Fault injection is a saga step's business: off for each of the nine, absent from the API's functions.
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ FAULT_INJECTION: 'disabled' }) } }, 9);
   });
 
   it('logs and traces the state machine', () => {

@@ -42,8 +42,8 @@ export async function soak(options: SoakOptions, onProgress: (message: string) =
     maxWorkersPerFunction: options.workers,
     deliverTwice: options.deliverTwice,
     deliverLate: options.late === undefined ? undefined : { after: options.late, share: options.lateShare, seed: options.seed },
-    // Retries wait 20 ms. A Task's timeout includes the wait for a free worker and for DynamoDB Local, which
-    // are far slower here than on AWS: under heavy load, scale timeouts up so they measure the saga, not the emulator.
+    // Retries wait 20 ms. Timeouts run as deployed (scale 1 by default): time an invocation waits for a free local
+    // worker counts against neither the function's timeout nor the Task's.
     retryDelayMs: 20,
     timeoutScale: options.timeScale,
   });

@@ -84,7 +84,8 @@ class WarmWorker {
     onLog: ((line: string) => void) | undefined,
   ) {
     this.worker = new Worker(WORKER_FILE, {
-      workerData: { entry: fn.entry, handlerExport: fn.handlerExport, functionName: fn.name, memoryMb: fn.memoryMb },
+      // Nobody reads the function's output: the worker drops it rather than send every log line across threads.
+      workerData: { entry: fn.entry, handlerExport: fn.handlerExport, functionName: fn.name, memoryMb: fn.memoryMb, discardOutput: !onLog },
       env,
       resourceLimits: { maxOldGenerationSizeMb: Math.max(fn.memoryMb, 64) },
       execArgv: workerExecArgv(process.execArgv),

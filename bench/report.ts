@@ -1,3 +1,4 @@
+import { costTable } from './cost';
 import type { BenchResult, BenchRow } from './run-bench';
 
 const n = (x: number) => x.toLocaleString('en-US', { maximumFractionDigits: 1 });
@@ -33,6 +34,17 @@ export function markdownReport(result: BenchResult, chartFile?: string): string 
     'Per saga, averaged: RCU and WCU as DynamoDB Local reports them with `ReturnConsumedCapacity: TOTAL`.',
   ];
   if (chartFile) lines.push('', `![throughput and latency against concurrency](${chartFile})`);
+  const cost = costTable(result);
+  if (cost) {
+    lines.push(
+      '',
+      '## Cost per million orders on AWS',
+      '',
+      cost.trimEnd(),
+      '',
+      'From the usage above at the lowest concurrency and the list prices in `bench/prices.json` (see bench/README.md for the model).',
+    );
+  }
   return `${lines.join('\n')}\n`;
 }
 

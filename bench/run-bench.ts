@@ -80,7 +80,7 @@ export async function runBench(options: BenchOptions, onProgress: (message: stri
         throughputRatio: ratio(saga.perSecond / store.perSecond),
         overheadRatio: ratio((saga.meanMs - store.meanMs) / store.meanMs),
         statuses,
-        usage: { transitions, ...usage },
+        usage: { transitions, queueMessages: Math.round((traces.reduce((n, t) => n + t.queueMessages, 0) / Math.max(1, traces.length)) * 1000) / 1000, ...usage },
       };
     };
     // Warm the JIT, the workers and the connections before anything counts.

@@ -28,6 +28,8 @@ export interface SagaTrace {
   readonly invocations: readonly Invocation[];
   readonly outcomes: ReadonlyMap<string, readonly TaskOutcome[]>;
   readonly transitions: number;
+  /** Messages sent to SQS (compensation failures recorded). */
+  readonly queueMessages: number;
   readonly status: string;
 }
 
@@ -51,6 +53,8 @@ interface StoreTrace {
 /** What a saga uses on average, for the cost model. */
 export interface UsagePerSaga {
   readonly transitions: number;
+  /** SQS messages sent (compensation failures recorded). */
+  readonly queueMessages: number;
   readonly invocations: number;
   /** Milliseconds a handler ran per invocation, in process (its DynamoDB calls included). */
   readonly msPerInvocation: number;
@@ -79,13 +83,15 @@ export function traceOf(result: ExecutionResult): SagaTrace {
   const byId = new Map(result.history.map((e) => [e.id, e]));
   const invocations: Invocation[] = [];
   const outcomes = new Map<string, TaskOutcome[]>();
+  let queueMessages = 0;
   const add = (event: HistoryEvent, outcome: TaskOutcome) => {
     const state = stateOf(event, byId);
     outcomes.set(state, [...(outcomes.get(state) ?? []), outcome]);
   };
   for (const event of result.history) {
     if (event.type === 'TaskScheduled') {
-      const details = event.taskScheduledEventDetails as { parameters?: unknown };
+      const details = event.taskScheduledEventDetails as { parameters?: unknown; resourceType?: unknown };
+      if (details.resourceType === 'sqs') queueMessages += 1;
       const parameters = parseJson(details.parameters) as { FunctionName?: unknown; Payload?: unknown };
       if (typeof parameters.FunctionName === 'string') invocations.push({ functionName: parameters.FunctionName, payload: parameters.Payload ?? {} });
     } else if (event.type === 'TaskSucceeded') {
@@ -95,7 +101,7 @@ export function traceOf(result: ExecutionResult): SagaTrace {
       add(event, { ok: false, error: details.error ?? 'States.TaskFailed', cause: details.cause ?? '' });
     }
   }
-  return { name: result.name, input: result.input, invocations, outcomes, transitions: result.transitions, status: result.status };
+  return { name: result.name, input: result.input, invocations, outcomes, transitions: result.transitions, queueMessages, status: result.status };
 }
 
 async function seed(stores: OrderStores, workload: Pick<Workload, 'catalogue' | 'customers'>): Promise<void> {
@@ -212,7 +218,7 @@ export async function storeFloor(
   traces: readonly SagaTrace[],
   seedNumber: number,
   concurrency: number,
-): Promise<{ measurement: Measurement; usage: Omit<UsagePerSaga, 'transitions'> }> {
+): Promise<{ measurement: Measurement; usage: Omit<UsagePerSaga, 'transitions' | 'queueMessages'> }> {
   const recorded = await recordStoreCalls(runtime, workload, traces, seedNumber, concurrency);
   await seed(orderStores(runtime), relabel(workload, seedNumber, '', 's'));
   const replays = recorded.map((trace) => relabel(trace.calls.map((c) => c.input), seedNumber, 'r', 's').map((input, i) => ({ command: trace.calls[i].command, input })));

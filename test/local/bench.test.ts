@@ -60,6 +60,8 @@ describe('npm run bench --quick', () => {
     expect(report).toContain('| workload | concurrency | sagas/s | p50 | p95 | p99 | store floor, sagas/s |');
     expect(report.match(/^\| (happy|mixed) \| \d+ \|/gm)).toHaveLength(8);
     expect(report).toContain(`](${stamp}.svg)`);
+    expect(report).toContain('## Cost per million orders on AWS');
+    expect(report).toMatch(/^\| cdk-patterns saga shape, happy path \| \$/m);
     const chart = readFileSync(join(out, 'latest.svg'), 'utf8');
     expect(chart).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     // Three series (saga, store floor, engine floor) × two workloads × two panels.

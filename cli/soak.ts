@@ -47,7 +47,12 @@ export async function soak(options: SoakOptions, onProgress: (message: string) =
     retryDelayMs: 20,
     timeoutScale: options.timeScale,
   });
-  const stop = () => void runtime.close().finally(() => process.exit(130));
+  const stop = () => {
+    // Closing stops every execution and worker; if that takes long under load, exit anyway (DynamoDB Local is
+    // killed on exit): the command ends within seconds of Ctrl-C, whatever is in flight.
+    setTimeout(() => process.exit(130), 3_000).unref();
+    void runtime.close().finally(() => process.exit(130));
+  };
   process.once('SIGINT', stop);
   try {
     await runtime.warmUp();

@@ -72,7 +72,7 @@ program
   .option('-s, --seed <number>', 'random seed (the same seed replays the same workload)', positive('--seed'), 1)
   .option('--deliver-twice', 'deliver every Lambda invocation twice (at-least-once delivery)', false)
   .option('--no-timeouts', 'leave out Timeout faults (each costs a function timeout of wall time)')
-  .option('--workers <count>', 'most warm workers per function', positive('--workers'), 16)
+  .option('--workers <count>', 'most warm workers per function (more threads than cores starve each other)', positive('--workers'), 4)
   .option('--time-scale <factor>', 'multiply function and Task timeouts (time queued for a local worker never counts)', Number, 1)
   .option('--second-sagas <share>', 'share of orders (0-1) that get a second saga: UUID-named, concurrent or after the first, same or other content', share('--second-sagas'), 0)
   .option('--late <when>', "deliver a late copy of Lambda invocations: 'end' (once the execution ended) or a delay in ms", lateWhen, undefined)

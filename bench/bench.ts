@@ -31,7 +31,7 @@ const workloads = (value: string): WorkloadKind[] =>
   });
 
 /** The quick run (CI, the smoke test): two levels, a few sagas, both workloads. */
-const QUICK: Pick<BenchOptions, 'concurrency' | 'sagas' | 'warmUpSagas'> = { concurrency: [1, 4], sagas: 8, warmUpSagas: 8 };
+const QUICK: Pick<BenchOptions, 'concurrency' | 'sagas' | 'warmUpSagas'> = { concurrency: [1, 4], sagas: 4, warmUpSagas: 4 };
 
 interface CliOptions {
   concurrency: number[];
@@ -41,6 +41,7 @@ interface CliOptions {
   seed: number;
   quick: boolean;
   out: string;
+  dynamodbEndpoint?: string;
 }
 
 const program = new Command('bench')
@@ -50,8 +51,9 @@ const program = new Command('bench')
   .option('-w, --workloads <kinds>', `workloads, comma-separated (${WORKLOAD_KINDS.join(', ')})`, workloads, [...WORKLOAD_KINDS])
   .option('--workers <count>', 'most warm workers per function (default: the runtime default)', positive('--workers'))
   .option('-s, --seed <number>', 'seeds the workloads', positive('--seed'), 1)
-  .option('--quick', `a quick run: concurrency ${QUICK.concurrency.join(', ')}, ${QUICK.sagas} sagas each`, false)
+  .option('--quick', `a quick run: concurrency ${QUICK.concurrency.join(', ')}, a few sagas each (twice the concurrency)`, false)
   .option('-o, --out <dir>', 'where the results go', path.join(__dirname, 'results'))
+  .option('--dynamodb-endpoint <url>', 'use this DynamoDB Local instead of starting one (its tables are created if missing)')
   .action(async (cli: CliOptions) => {
     const options: BenchOptions = {
       concurrency: cli.quick ? QUICK.concurrency : cli.concurrency,
@@ -60,6 +62,7 @@ const program = new Command('bench')
       workloads: cli.workloads,
       workers: cli.workers,
       seed: cli.seed,
+      dynamoDbEndpoint: cli.dynamodbEndpoint,
     };
     const result = await runBench(options, (message) => console.error(`▸ ${message}`));
     mkdirSync(cli.out, { recursive: true });

@@ -17,6 +17,8 @@ export interface BenchOptions {
   readonly seed?: number;
   /** Sagas of the untimed warm-up (happy path, concurrency 8). @default 16 */
   readonly warmUpSagas?: number;
+  /** A DynamoDB (Local) to use instead of starting one. @default - start one on a free port */
+  readonly dynamoDbEndpoint?: string;
 }
 
 /** One workload at one concurrency: the saga on the local runtime and its two floors, measured one after another. */
@@ -57,6 +59,7 @@ export async function runBench(options: BenchOptions, onProgress: (message: stri
     onProgress,
     retryDelayMs: RETRY_DELAY_MS,
     maxWorkersPerFunction: options.workers,
+    dynamoDbEndpoint: options.dynamoDbEndpoint,
   });
   const rows: BenchRow[] = [];
   try {

@@ -43,12 +43,17 @@ export async function soak(options: SoakOptions, onProgress: (message: string) =
     maxWorkersPerFunction: options.workers,
     deliverTwice: options.deliverTwice,
     deliverLate: options.late === undefined ? undefined : { after: options.late, share: options.lateShare, seed: options.seed },
-    // Retries wait 20 ms. A Task's timeout includes the wait for a free worker and for DynamoDB Local, which
-    // are far slower here than on AWS: under heavy load, scale timeouts up so they measure the saga, not the emulator.
+    // Retries wait 20 ms. Timeouts run as deployed (scale 1 by default): time an invocation waits for a free local
+    // worker counts against neither the function's timeout nor the Task's.
     retryDelayMs: 20,
     timeoutScale: options.timeScale,
   });
-  const stop = () => void runtime.close().finally(() => process.exit(130));
+  const stop = () => {
+    // Closing stops every execution and worker; if that takes long under load, exit anyway (DynamoDB Local is
+    // killed on exit): the command ends within seconds of Ctrl-C, whatever is in flight.
+    setTimeout(() => process.exit(130), 3_000).unref();
+    void runtime.close().finally(() => process.exit(130));
+  };
   process.once('SIGINT', stop);
   try {
     await runtime.warmUp();

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type { z } from 'zod/mini';
 import { ConfigurationError, InvalidOrder } from './errors';
 import { faultInjectionEnabled } from './env';
 import { injectFault, type AttemptCounter } from './faults';
@@ -9,7 +9,7 @@ import { sagaRequest, type FaultableStep, type Faults } from './schemas';
 export const logger = new Logger();
 
 /** Formats zod issues as one line that names each bad field: `items.1.quantity: quantity must be at least 1`. */
-export function describeIssues(error: z.ZodError): string {
+export function describeIssues(error: z.core.$ZodError): string {
   return error.issues
     .map((issue) => {
       const message = issue.code === 'unrecognized_keys' ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message;
@@ -19,7 +19,7 @@ export function describeIssues(error: z.ZodError): string {
 }
 
 /** Parses a handler's input, rejecting anything malformed with a named `InvalidOrder` that names the field. */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+export function parseInput<S extends z.ZodMiniType>(schema: S, input: unknown): z.infer<S> {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     const got = input === null ? 'null' : Array.isArray(input) ? 'an array' : typeof input;
     throw new InvalidOrder(`the order must be a JSON object, got ${got}`);
@@ -29,7 +29,7 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.in
   return parsed.data;
 }
 
-export interface HandlerOptions<S extends z.ZodType, R> {
+export interface HandlerOptions<S extends z.ZodMiniType, R> {
   /** The saga step this handler serves, as named in the state machine and in `faults`. */
   readonly step: FaultableStep;
   /** The shape of the saga's state this step needs. */
@@ -47,7 +47,7 @@ type SagaInput = { orderId: string; faults?: Faults };
  * Builds a Lambda handler: read the saga's `{ sagaId, state }`, parse the state, inject a requested fault, run the
  * domain action and return plain JSON. Failures are thrown as named errors, which Step Functions matches by name.
  */
-export function makeHandler<S extends z.ZodType<SagaInput>, R>(options: HandlerOptions<S, R>) {
+export function makeHandler<S extends z.ZodMiniType<SagaInput>, R>(options: HandlerOptions<S, R>) {
   const enabled = faultInjectionEnabled();
   return async (event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<R> => {
     logger.resetKeys();

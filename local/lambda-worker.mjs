@@ -5,7 +5,18 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
 
-const { entry, handlerExport, functionName, memoryMb } = workerData;
+const { entry, handlerExport, functionName, memoryMb, discardOutput } = workerData;
+
+if (discardOutput) {
+  // The pool reads no logs: writes end here instead of crossing to the parent thread line by line.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.write = (_chunk, encoding, callback) => {
+      const done = typeof encoding === 'function' ? encoding : callback;
+      if (typeof done === 'function') queueMicrotask(() => done());
+      return true;
+    };
+  }
+}
 
 /** @param {unknown} err */
 function describe(err) {

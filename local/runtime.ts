@@ -147,6 +147,7 @@ export class LocalRuntime {
   private readonly machines = new Map<string, { spec: LocalStateMachine; engine: AslEngine }>();
   private readonly tasks: LocalTaskHandlers;
   private closed = false;
+  private closing: Promise<void> | undefined;
 
   private constructor(
     /** The stack, resolved to local names. */
@@ -332,9 +333,16 @@ export class LocalRuntime {
     return this.late?.report() ?? { delivered: 0, outcomes: {} };
   }
 
-  /** Stops every running execution and worker, and DynamoDB Local if this runtime started it. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Stops every running execution and worker, and DynamoDB Local if this runtime started it. Every call, the first
+   * and any made while it runs (Ctrl-C during a failing start), resolves once all of it has stopped.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.stopEverything();
+    return this.closing;
+  }
+
+  private async stopEverything(): Promise<void> {
     this.closed = true;
     this.late?.close();
     for (const e of this.executions.values()) if (e.status === 'RUNNING') e.stop();

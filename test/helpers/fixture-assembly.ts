@@ -6,6 +6,7 @@ import { join } from 'node:path';
 const HANDLERS = `
 import { threadId } from 'node:worker_threads';
 export const echo = async (event) => ({ echoed: event, own: process.env.OWN ?? null, parent: process.env.PARENT_ONLY ?? null });
+export const log = async (event) => { console.log(event.line); console.error(event.line); return null; };
 export const fail = async (event) => { const e = new Error(event.message ?? 'boom'); e.name = event.name ?? 'Boom'; throw e; };
 export const sleep = async (event, context) => {
   await new Promise((resolve) => setTimeout(resolve, event.ms));

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { LambdaPool, LambdaPoolClosedError } from '../../local/lambda-pool';
+import { LambdaPool, LambdaPoolClosedError, workerExecArgv } from '../../local/lambda-pool';
 import type { LocalFunction } from '../../local/local-stack';
 import { writeFixtureAssembly } from '../helpers/fixture-assembly';
 
@@ -16,7 +16,35 @@ function sleepFunction(): LocalFunction {
   };
 }
 
+function logFunction(): LocalFunction {
+  return { ...sleepFunction(), logicalId: 'LogFunction', name: 'LogFunction', arn: 'arn:aws:lambda:us-east-1:000000000000:function:LogFunction', handlerExport: 'log' };
+}
+
 describe('LambdaPool', () => {
+  it('passes what a function prints to onLog, line by line, and runs it alike when nobody listens', async () => {
+    const fn = logFunction();
+    const lines: string[] = [];
+    let bothLines: () => void = () => undefined;
+    const heard = new Promise<void>((resolve) => (bothLines = resolve));
+    const onLog = (name: string, line: string) => {
+      lines.push(`${name}: ${line}`);
+      if (lines.length === 2) bothLines();
+    };
+    const listened = new LambdaPool(new Map([[fn.name, fn]]), { baseEnvironment: {}, onLog });
+    const unheard = new LambdaPool(new Map([[fn.name, fn]]), { baseEnvironment: {} });
+    try {
+      await listened.invoke(fn.name, { line: 'hello' });
+      const silent = await unheard.invoke(fn.name, { line: 'nobody hears this' });
+      // Output travels apart from the result: wait for both lines (stdout and stderr).
+      await heard;
+
+      expect(silent).toBeNull();
+      expect(lines).toEqual(['LogFunction: hello', 'LogFunction: hello']);
+    } finally {
+      await Promise.all([listened.close(), unheard.close()]);
+    }
+  });
+
   it('rejects invocations waiting for a worker when it closes, and refuses new ones', async () => {
     const fn = sleepFunction();
     const pool = new LambdaPool(new Map([[fn.name, fn]]), { baseEnvironment: {}, maxWorkersPerFunction: 1 });
@@ -62,5 +90,13 @@ describe('LambdaPool', () => {
     // The second delivery waits behind the first (one worker); the Task's timer is told once of each.
     expect(told).toEqual(['queued', 'started']);
     expect(pool.duplicates).toBe(1);
+  });
+});
+
+describe('workerExecArgv', () => {
+  it("keeps the parent's Node flags and drops its module loaders, which plain-JavaScript workers do not need", () => {
+    const parent = ['--require', '/p/tsx/dist/preflight.cjs', '--import', 'file:///p/tsx/dist/loader.mjs', '--cpu-prof', '--loader=ts-node/esm', '--enable-source-maps', '-r', 'x'];
+
+    expect(workerExecArgv(parent)).toEqual(['--cpu-prof', '--enable-source-maps']);
   });
 });

@@ -115,7 +115,15 @@ describe('the console', () => {
 
     await startAndWait('SUCCEEDED');
 
-    expect(await marks()).toEqual({ CreateOrder: 'succeeded', ReserveInventory: 'succeeded', ChargePayment: 'succeeded', ConfirmOrder: 'succeeded' });
+    expect(await marks()).toEqual({
+      CreateOrder: 'succeeded',
+      ReserveInventory: 'succeeded',
+      ChargePaymentAndScheduleShipment: 'succeeded',
+      ChargePayment: 'succeeded',
+      ScheduleShipment: 'succeeded',
+      'ChargePaymentAndScheduleShipment·end': 'succeeded',
+      ConfirmOrder: 'succeeded',
+    });
     const entered = page.locator('#history tr[data-type="TaskStateEntered"][data-state="ReserveInventory"] details[data-field="input"] pre');
     expect(await entered.textContent()).toContain(`"orderId": "${orderId}"`);
     await page.waitForSelector(`[data-table^="OrdersTable"] tr[data-key="ORDER#${orderId}"] td[data-column="status"]:text("CONFIRMED")`, WAIT);
@@ -134,8 +142,12 @@ describe('the console', () => {
     expect(await marks()).toEqual({
       CreateOrder: 'succeeded',
       ReserveInventory: 'succeeded',
+      ChargePaymentAndScheduleShipment: 'succeeded',
       ChargePayment: 'succeeded',
+      ScheduleShipment: 'succeeded',
+      'ChargePaymentAndScheduleShipment·end': 'succeeded',
       ConfirmOrder: 'caught',
+      CancelShipment: 'compensating',
       RefundPayment: 'compensating',
       ReleaseInventory: 'compensating',
       CancelOrder: 'compensating',
@@ -144,7 +156,7 @@ describe('the console', () => {
     });
     expect(await page.textContent('[data-testid="failure"] h3')).toBe('Error: SagaCompensated');
     const taken = await page.$$eval('#graph path.edge.taken', (edges: Attributed[]) => edges.map((e) => `${e.getAttribute('data-from')}→${e.getAttribute('data-to')}`));
-    expect(taken).toEqual(expect.arrayContaining(['ChargePayment→ConfirmOrder', 'ConfirmOrder→RefundPayment', 'RefundPayment→ReleaseInventory', 'CancelOrder→CheckCompensations']));
+    expect(taken).toEqual(expect.arrayContaining(['ChargePaymentAndScheduleShipment·end→ConfirmOrder', 'ConfirmOrder→CancelShipment', 'CancelShipment→RefundPayment', 'RefundPayment→ReleaseInventory', 'CancelOrder→CheckCompensations']));
     expect(taken).not.toContain('ReserveInventory→CancelOrder');
     await page.waitForSelector(`[data-table^="OrdersTable"] tr[data-key="ORDER#${orderId}"] td[data-column="status"]:text("CANCELLED")`, WAIT);
     // The execution view down to its input: the path on the graph and the failure (the history follows below).

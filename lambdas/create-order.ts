@@ -11,5 +11,5 @@ export const handler = makeHandler({
   schema: placeOrder,
   countAttempt: attemptCounter(orders),
   refuseFaultsWhenDisabled: true,
-  action: (order, sagaId) => createOrder({ orderId: order.orderId, customerId: order.customerId, items: order.items }, sagaId, orders),
+  action: (order, sagaId) => createOrder({ orderId: order.orderId, customerId: order.customerId, items: order.items, shipTo: order.shipTo }, sagaId, orders),
 });

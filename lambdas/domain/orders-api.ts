@@ -1,8 +1,8 @@
 import { DescribeExecutionCommand, ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { InvalidOrder, OrderConflict, OrderNotFound } from '../errors';
 import { describeIssues } from '../handler';
-import { OrderLimits, placeOrder, type OrderLine, type PlaceOrder } from '../schemas';
-import { failureReason, getOrder, type OrderRecord, type OrderStatus } from './orders';
+import { OrderLimits, placeOrder, type OrderLine, type PlaceOrder, type ShippingAddress } from '../schemas';
+import { addressOf, failureReason, getOrder, type OrderRecord, type OrderStatus } from './orders';
 import type { ServiceStore } from './store';
 
 /** What the command side needs: the orders service's table (the authority on orders) and the saga to start. */
@@ -53,10 +53,14 @@ const linesOf = (items: readonly OrderLine[]) =>
     .map((line) => `${line.sku}×${line.quantity}`)
     .join(',');
 
-/** Why `existing` is not the command's order, or undefined when it is (the same customer and lines, in any order). */
-function difference(existing: { customerId?: unknown; items?: unknown }, command: PlaceOrder): string | undefined {
+/** What the command side compares of an order: its customer, lines and shipping address. */
+type OrderContent = { customerId?: unknown; items?: unknown; shipTo?: unknown };
+
+/** Why `existing` is not the command's order, or undefined when it is (the same customer, lines in any order, address). */
+function difference(existing: OrderContent, command: PlaceOrder): string | undefined {
   if (existing.customerId !== command.customerId) return `customerId is ${String(existing.customerId)}, not ${command.customerId}`;
   if (!Array.isArray(existing.items) || linesOf(existing.items as OrderLine[]) !== linesOf(command.items)) return 'its items differ';
+  if (addressOf(existing.shipTo as ShippingAddress | undefined) !== addressOf(command.shipTo)) return 'its shipping address differs';
   return undefined;
 }
 
@@ -80,7 +84,7 @@ export async function placeOrderCommand(command: PlaceOrder, deps: PlaceOrderDep
   }
   const executionArn = `${deps.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
   const execution = await deps.sfn.send(new DescribeExecutionCommand({ executionArn }));
-  let input: { customerId?: unknown; items?: unknown } = {};
+  let input: OrderContent = {};
   try {
     input = JSON.parse(execution.input ?? '{}') as typeof input;
   } catch {
@@ -89,7 +93,7 @@ export async function placeOrderCommand(command: PlaceOrder, deps: PlaceOrderDep
   return accepted(command, input, executionArn);
 }
 
-function accepted(command: PlaceOrder, existing: { customerId?: unknown; items?: unknown }, owner: string | undefined): Accepted {
+function accepted(command: PlaceOrder, existing: OrderContent, owner: string | undefined): Accepted {
   const differs = difference(existing, command);
   if (differs) throw new OrderConflict(command.orderId, `${differs} (saga ${owner ?? 'unknown'})`);
   return { orderId: command.orderId, outcome: 'already-accepted' };
@@ -101,9 +105,11 @@ export interface OrderView {
   readonly status: OrderStatus;
   readonly customerId: string;
   readonly items: readonly OrderLine[];
+  readonly shipTo?: ShippingAddress;
   readonly total?: number;
   readonly reservationId?: string;
   readonly chargeId?: string;
+  readonly shipmentId?: string;
   /** CANCELLED: the step that failed, its error, and why. */
   readonly failure?: { readonly step: string; readonly error: string; readonly reason: string };
   /** The saga (execution ARN) the order belongs to. */
@@ -125,9 +131,11 @@ function view(order: OrderRecord): OrderView {
     status: order.status,
     customerId: order.customerId,
     items: order.items,
+    ...(order.shipTo ? { shipTo: order.shipTo } : {}),
     ...(order.total !== undefined ? { total: order.total } : {}),
     ...(order.reservationId ? { reservationId: order.reservationId } : {}),
     ...(order.chargeId ? { chargeId: order.chargeId } : {}),
+    ...(order.shipmentId ? { shipmentId: order.shipmentId } : {}),
     ...(failure ? { failure: { step: failure.step, error: failure.error, reason: failure.reason ?? failureReason(failure) } } : {}),
     sagaId: order.sagaId,
   };

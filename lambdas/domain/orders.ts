@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DuplicateOrder, OrderClosed, TransientError } from '../errors';
-import type { Failure, OrderLine } from '../schemas';
+import type { Failure, OrderLine, ShippingAddress } from '../schemas';
 import { asTransient } from '../store';
 import { conditionFailed, Keys, type Owned, type ServiceStore } from './store';
 
@@ -15,6 +15,8 @@ export interface OrderRecord extends Owned {
   readonly customerId: string;
   readonly status: OrderStatus;
   readonly items: readonly OrderLine[];
+  /** Where to deliver the order; absent: collected at the store. Part of the order's content. */
+  readonly shipTo?: ShippingAddress;
   readonly total?: number;
   readonly reservationId?: string;
   readonly chargeId?: string;
@@ -48,6 +50,7 @@ export interface CreateRequest {
   readonly orderId: string;
   readonly customerId: string;
   readonly items: readonly OrderLine[];
+  readonly shipTo?: ShippingAddress;
 }
 
 export interface CreateResult {
@@ -78,7 +81,11 @@ export type CancelResult =
 /** The lines as text, field by field: a stored map's key order is not guaranteed, so JSON of it would not do. */
 const linesOf = (items: readonly OrderLine[]) => items.map((line) => `${line.sku}×${line.quantity}`).join(',');
 
-const sameContent = (order: OrderRecord, request: CreateRequest) => order.customerId === request.customerId && linesOf(order.items) === linesOf(request.items);
+/** The shipping address as text, field by field (`collection` without one), for the same reason. */
+export const addressOf = (shipTo: ShippingAddress | undefined) => (shipTo ? [shipTo.line1, shipTo.city, shipTo.postcode, shipTo.country].join('|') : 'collection');
+
+const sameContent = (order: OrderRecord, request: CreateRequest) =>
+  order.customerId === request.customerId && linesOf(order.items) === linesOf(request.items) && addressOf(order.shipTo) === addressOf(request.shipTo);
 
 /**
  * CreateOrder, the saga's first step: writes the order PENDING, owned by saga `sagaId`, on the condition that the
@@ -87,7 +94,14 @@ const sameContent = (order: OrderRecord, request: CreateRequest) => order.custom
  * nothing. The same saga delivering the step again gets the first result.
  */
 export async function createOrder(request: CreateRequest, sagaId: string, store: ServiceStore): Promise<CreateResult> {
-  const order: OrderRecord = { orderId: request.orderId, sagaId, customerId: request.customerId, items: request.items, status: 'PENDING' };
+  const order: OrderRecord = {
+    orderId: request.orderId,
+    sagaId,
+    customerId: request.customerId,
+    items: request.items,
+    ...(request.shipTo ? { shipTo: request.shipTo } : {}),
+    status: 'PENDING',
+  };
   try {
     await store.doc.send(
       new PutCommand({ TableName: store.tableName, Item: { pk: Keys.order(request.orderId), ...order }, ConditionExpression: 'attribute_not_exists(pk)' }),

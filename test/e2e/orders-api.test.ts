@@ -114,12 +114,15 @@ describe('POST /orders', () => {
 
     const conflict = await place({ ...order, items: [{ sku: shop.sku, quantity: 1 }] });
     const otherCustomer = await place({ ...order, customerId: 'cus-someone-else' });
+    const otherAddress = await place({ ...order, shipTo: { line1: '1 Main Street', city: 'Leeds', postcode: 'LS1 1AA', country: 'GB' } });
 
     expect(conflict.status).toBe(409);
     expect(conflict.body).toMatchObject({ error: 'OrderConflict', orderId: order.orderId });
     expect(String(conflict.body.message)).toContain('its items differ');
     expect(otherCustomer.status).toBe(409);
     expect(String(otherCustomer.body.message)).toContain('customerId is');
+    expect(otherAddress.status).toBe(409);
+    expect(String(otherAddress.body.message)).toContain('its shipping address differs');
     expect(sagasOf(order.orderId)).toHaveLength(1);
   });
 

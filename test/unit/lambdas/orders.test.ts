@@ -116,6 +116,24 @@ describe('CreateOrder', () => {
     expect(await rawItem(orders, Keys.order(orderId))).toEqual(recorded);
   });
 
+  it('refuses another saga for the same customer and lines with another shipping address as DuplicateOrder', async () => {
+    const orderId = uniqueId('ord');
+    const owner = newSagaId();
+    const shipTo = { line1: '1 Main Street', city: 'Leeds', postcode: 'LS1 1AA', country: 'GB' };
+    await createOrder({ ...createRequest(orderId), shipTo }, owner, orders);
+    const recorded = await rawItem(orders, Keys.order(orderId));
+
+    const sameAddress = createOrder({ ...createRequest(orderId), shipTo: { ...shipTo } }, owner, orders);
+    const otherAddress = createOrder({ ...createRequest(orderId), shipTo: { ...shipTo, postcode: 'LS2 2BB' } }, owner, orders);
+    const collection = createOrder(createRequest(orderId), owner, orders);
+
+    await expect(sameAddress).resolves.toEqual({ orderId, status: 'PENDING' });
+    await expect(otherAddress).rejects.toMatchObject({ name: ErrorName.DuplicateOrder, owner });
+    await expect(collection).rejects.toMatchObject({ name: ErrorName.DuplicateOrder, owner });
+    expect(await rawItem(orders, Keys.order(orderId))).toEqual(recorded);
+    expect(recorded).toMatchObject({ shipTo });
+  });
+
   it('refuses a late delivery with OrderClosed once the same saga cancelled the order', async () => {
     const orderId = uniqueId('ord');
     const sagaId = newSagaId();

@@ -1,3 +1,5 @@
+import { UnsupportedTemplateFeatureError } from './template-errors';
+
 /**
  * Errors of the local API Gateway emulation. Each class sets `name` to a literal, so minification cannot change it.
  * As for event rules: *unsupported* is valid on AWS but not emulated locally, and refused by name rather than
@@ -12,17 +14,6 @@
  * @example
  * expect(() => resolveRestApi(resources, names)).toThrow(UnsupportedApiError);
  */
-export class UnsupportedApiError extends Error {
+export class UnsupportedApiError extends UnsupportedTemplateFeatureError {
   override readonly name = 'UnsupportedApiError';
-
-  constructor(
-    message: string,
-    /** The resource's logical id in the template. */
-    readonly logicalId: string,
-    /** The unsupported feature, as the template spells it (`Integration.Type MOCK`, `AuthorizationType CUSTOM`…). */
-    readonly feature: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
 }

@@ -1,3 +1,5 @@
+import { TemplateResourceError, UnsupportedTemplateFeatureError } from './template-errors';
+
 /**
  * Errors of the local EventBridge emulation (event patterns, rules read from the template, target inputs and
  * deliveries). Each class sets `name` to a literal, so minification cannot change it.
@@ -37,17 +39,8 @@ export class InvalidEventPatternError extends Error {
  * @example
  * expect(() => resolveEventRules(resources, { names })).toThrow(InvalidEventRuleError);
  */
-export class InvalidEventRuleError extends Error {
+export class InvalidEventRuleError extends TemplateResourceError {
   override readonly name = 'InvalidEventRuleError';
-
-  constructor(
-    message: string,
-    /** The rule's logical id in the template. */
-    readonly logicalId: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
 }
 
 /**
@@ -62,19 +55,8 @@ export class InvalidEventRuleError extends Error {
  *   if (err instanceof UnsupportedEventRuleError) console.error(`${err.logicalId}: ${err.feature}`);
  * }
  */
-export class UnsupportedEventRuleError extends Error {
+export class UnsupportedEventRuleError extends UnsupportedTemplateFeatureError {
   override readonly name = 'UnsupportedEventRuleError';
-
-  constructor(
-    message: string,
-    /** The rule's logical id in the template. */
-    readonly logicalId: string,
-    /** The unsupported feature, as the template spells it (`ScheduleExpression`, `Targets[0].Arn (sns)`…). */
-    readonly feature: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
 }
 
 /**
@@ -132,31 +114,11 @@ export class InvalidEventError extends Error {
  * @example
  * expect(() => resolvePipes(resources, names)).toThrow(UnsupportedPipeError);
  */
-export class UnsupportedPipeError extends Error {
+export class UnsupportedPipeError extends UnsupportedTemplateFeatureError {
   override readonly name = 'UnsupportedPipeError';
-
-  constructor(
-    message: string,
-    /** The pipe's logical id in the template. */
-    readonly logicalId: string,
-    /** The unsupported feature, as the template spells it (`Enrichment`, `Target (sqs)`…). */
-    readonly feature: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
 }
 
 /** An `AWS::Pipes::Pipe` that AWS would refuse too (a filter pattern that is not a valid event pattern…). */
-export class InvalidPipeError extends Error {
+export class InvalidPipeError extends TemplateResourceError {
   override readonly name = 'InvalidPipeError';
-
-  constructor(
-    message: string,
-    /** The pipe's logical id in the template. */
-    readonly logicalId: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
 }

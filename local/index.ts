@@ -11,6 +11,7 @@ export * from './sfn-api';
 export * from './mock-config';
 export * from './api-gateway';
 export * from './api-errors';
+export * from './template-errors';
 export * from './pipes';
 export * from './event-log';
 export * from './stack-services';

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--concurrency 1,8,64,256] [--sagas 200] [--workloads happy,mixed] [--quick] [--out bench/results]`:
+ * `npm run bench -- [--concurrency 1,8,64,256] [--sagas 200] [--workloads happy,mixed] [--isolation inline,worker] [--quick] [--out bench/results]`:
  * the saga on the local runtime against its store floor and its engine floor, measured side by side in one run.
  * Writes `<date>.json`, `<date>.md` and `<date>.svg` to the output folder, and `latest.md` / `latest.svg` beside them.
  * See bench/README.md.
@@ -10,6 +10,7 @@ import path from 'node:path';
 import { markdownReport, svgChart } from './report';
 import { runBench, type BenchOptions } from './run-bench';
 import { WORKLOAD_KINDS, type WorkloadKind } from './workloads';
+import type { Isolation } from '../local/lambda-pool';
 
 // The AWS SDK warns once per process that future versions need Node 22; keep the bench's output to the point.
 process.removeAllListeners('warning');
@@ -23,6 +24,13 @@ const positive = (name: string) => (value: string) => {
   return x;
 };
 const levels = (value: string) => value.split(',').map((v) => positive('--concurrency')(v.trim()));
+const ISOLATIONS: readonly Isolation[] = ['inline', 'worker'];
+const isolations = (value: string): Isolation[] =>
+  value.split(',').map((w) => {
+    const kind = w.trim() as Isolation;
+    if (!ISOLATIONS.includes(kind)) throw new InvalidArgumentError(`--isolation takes ${ISOLATIONS.join(', ')}, got ${w}`);
+    return kind;
+  });
 const workloads = (value: string): WorkloadKind[] =>
   value.split(',').map((w) => {
     const kind = w.trim() as WorkloadKind;
@@ -38,6 +46,7 @@ interface CliOptions {
   sagas: number;
   workloads: WorkloadKind[];
   workers?: number;
+  isolation: Isolation[];
   seed: number;
   quick: boolean;
   out: string;
@@ -49,7 +58,8 @@ const program = new Command('bench')
   .option('-c, --concurrency <levels>', 'sagas in flight at once, comma-separated', levels, [1, 8, 64, 256])
   .option('-n, --sagas <count>', 'sagas per measurement (at least twice the concurrency)', positive('--sagas'), 200)
   .option('-w, --workloads <kinds>', `workloads, comma-separated (${WORKLOAD_KINDS.join(', ')})`, workloads, [...WORKLOAD_KINDS])
-  .option('--workers <count>', 'most warm workers per function (default: the runtime default)', positive('--workers'))
+  .option('--workers <count>', 'most warm execution environments per function (default: the runtime default)', positive('--workers'))
+  .option('--isolation <kinds>', `where the functions run, comma-separated (${ISOLATIONS.join(', ')}): each measured in turn`, isolations, ['inline'])
   .option('-s, --seed <number>', 'seeds the workloads', positive('--seed'), 1)
   .option('--quick', `a quick run: concurrency ${QUICK.concurrency.join(', ')}, a few sagas each (twice the concurrency)`, false)
   .option('-o, --out <dir>', 'where the results go', path.join(__dirname, 'results'))
@@ -61,6 +71,7 @@ const program = new Command('bench')
       ...(cli.quick ? { warmUpSagas: QUICK.warmUpSagas } : {}),
       workloads: cli.workloads,
       workers: cli.workers,
+      isolations: cli.isolation,
       seed: cli.seed,
       dynamoDbEndpoint: cli.dynamodbEndpoint,
     };

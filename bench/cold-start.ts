@@ -42,7 +42,13 @@ function coldInit(file: string): number {
   const script = `const t0 = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(String(performance.now() - t0));`;
   const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
     cwd: path.join(__dirname, '..'),
-    env: { ...process.env, TABLE_NAME: 'bench', AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    env: {
+      ...process.env,
+      TABLE_NAME: 'bench',
+      STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:bench',
+      AWS_REGION: 'us-east-1',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+    },
     encoding: 'utf8',
   });
   if (run.status !== 0) throw new Error(`importing ${file} failed: ${run.stderr}`);

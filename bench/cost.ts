@@ -109,7 +109,8 @@ const usd = (x: number) => `$${x.toFixed(2)}`;
  * Usage is read at concurrency 1, where each figure is least disturbed by queueing.
  */
 export function costTable(result: BenchResult, list: PriceList = loadPrices()): string {
-  const at = (workload: string) => result.rows.filter((r) => r.workload === workload).sort((a, b) => a.concurrency - b.concurrency)[0];
+  const first = result.rows[0]?.isolation;
+  const at = (workload: string) => result.rows.filter((r) => r.workload === workload && r.isolation === first).sort((a, b) => a.concurrency - b.concurrency)[0];
   const happy = at('happy');
   const mixed = at('mixed');
   if (!happy) return '';

@@ -1,6 +1,7 @@
 import { cpus, loadavg } from 'node:os';
+import type { Isolation } from '../local/lambda-pool';
 import { LocalRuntime } from '../local/runtime';
-import type { Measurement } from './measure';
+import { cpuClock, type Measurement } from './measure';
 import { engineFloor, runSagas, storeFloor, type UsagePerSaga } from './saga-bench';
 import { benchWorkload, type WorkloadKind } from './workloads';
 
@@ -11,11 +12,16 @@ export interface BenchOptions {
   /** Sagas per measurement (at least twice the concurrency, so that most run at full concurrency). */
   readonly sagas: number;
   readonly workloads: readonly WorkloadKind[];
-  /** Most warm workers per function. @default - the runtime's default */
+  /** Most warm execution environments per function. @default - the runtime's default */
   readonly workers?: number;
+  /**
+   * Where the functions run: each isolation gets its own local runtime (over the same DynamoDB Local), and every
+   * workload and concurrency is measured on each, one after another. @default ['inline']
+   */
+  readonly isolations?: readonly Isolation[];
   /** Seeds the workloads (each measurement gets its own keys). @default 1 */
   readonly seed?: number;
-  /** Sagas of the untimed warm-up (happy path, concurrency 8). @default 16 */
+  /** Sagas of the untimed warm-up (happy path, concurrency 8): enough for the JIT of Node and of DynamoDB Local's JVM. @default 200 */
   readonly warmUpSagas?: number;
   /** A DynamoDB (Local) to use instead of starting one. @default - start one on a free port */
   readonly dynamoDbEndpoint?: string;
@@ -23,6 +29,8 @@ export interface BenchOptions {
 
 /** One workload at one concurrency: the saga on the local runtime and its two floors, measured one after another. */
 export interface BenchRow {
+  /** Where the functions ran. */
+  readonly isolation: Isolation;
   readonly workload: WorkloadKind;
   readonly concurrency: number;
   readonly saga: Measurement;
@@ -49,32 +57,45 @@ export interface BenchResult {
 /** Retries wait this long in the saga and in the engine floor alike (the definition's backoff would measure waiting). */
 const RETRY_DELAY_MS = 0;
 
+/** `12.3 ms (node 7.1 + DynamoDB Local 5.2)` */
+export const cpuText = (cpu: { process: number; store?: number }) =>
+  cpu.store === undefined ? `${cpu.process} ms` : `${Math.round((cpu.process + cpu.store) * 100) / 100} ms (node ${cpu.process} + DynamoDB Local ${cpu.store})`;
+
 const ratio = (x: number) => Math.round(x * 1000) / 1000;
 
 /** Starts a local runtime, measures every workload at every concurrency, and closes the runtime. */
 export async function runBench(options: BenchOptions, onProgress: (message: string) => void = () => undefined): Promise<BenchResult> {
   const date = new Date().toISOString();
-  const runtime = await LocalRuntime.start({
-    context: { faultInjection: 'true' },
-    onProgress,
-    retryDelayMs: RETRY_DELAY_MS,
-    maxWorkersPerFunction: options.workers,
-    dynamoDbEndpoint: options.dynamoDbEndpoint,
-  });
+  const isolations = options.isolations ?? ['inline'];
+  const runtimes: LocalRuntime[] = [];
   const rows: BenchRow[] = [];
   try {
-    await runtime.warmUp();
+    for (const isolation of isolations) {
+      runtimes.push(
+        await LocalRuntime.start({
+          context: { faultInjection: 'true' },
+          onProgress,
+          retryDelayMs: RETRY_DELAY_MS,
+          maxWorkersPerFunction: options.workers,
+          isolation,
+          // The first runtime starts DynamoDB Local (unless one is given); the others use it.
+          dynamoDbEndpoint: options.dynamoDbEndpoint ?? runtimes[0]?.dynamoDbEndpoint,
+        }),
+      );
+    }
+    const cpu = cpuClock(runtimes[0].dynamoDbProcessId);
     let seed = (options.seed ?? 1) * 1000;
-    const one = async (workload: WorkloadKind, concurrency: number, sagas: number): Promise<BenchRow> => {
+    const one = async (runtime: LocalRuntime, isolation: Isolation, workload: WorkloadKind, concurrency: number, sagas: number): Promise<BenchRow> => {
       seed += 1;
       const orders = benchWorkload(workload, sagas, seed);
-      const { measurement: saga, traces } = await runSagas(runtime, orders, concurrency);
-      const { measurement: store, usage } = await storeFloor(runtime, orders, traces, seed, concurrency);
-      const engine = await engineFloor(runtime, traces, concurrency, RETRY_DELAY_MS);
+      const { measurement: saga, traces } = await runSagas(runtime, orders, concurrency, cpu);
+      const { measurement: store, usage } = await storeFloor(runtime, orders, traces, seed, concurrency, cpu);
+      const engine = await engineFloor(runtime, traces, concurrency, RETRY_DELAY_MS, cpu);
       const statuses: Record<string, number> = {};
       for (const t of traces) statuses[t.status] = (statuses[t.status] ?? 0) + 1;
       const transitions = Math.round((traces.reduce((n, t) => n + t.transitions, 0) / Math.max(1, traces.length)) * 100) / 100;
       return {
+        isolation,
         workload,
         concurrency,
         saga,
@@ -86,22 +107,28 @@ export async function runBench(options: BenchOptions, onProgress: (message: stri
         usage: { transitions, queueMessages: Math.round((traces.reduce((n, t) => n + t.queueMessages, 0) / Math.max(1, traces.length)) * 1000) / 1000, ...usage },
       };
     };
-    // Warm the JIT, the workers and the connections before anything counts.
-    onProgress('warming up…');
-    await one('happy', 8, options.warmUpSagas ?? 16);
-    for (const workload of options.workloads) {
-      for (const concurrency of options.concurrency) {
-        const sagas = Math.max(options.sagas, 2 * concurrency);
-        onProgress(`${workload}: ${sagas} sagas at concurrency ${concurrency}…`);
-        const row = await one(workload, concurrency, sagas);
-        onProgress(
-          `  saga ${row.saga.perSecond}/s, store floor ${row.storeFloor.perSecond}/s, engine floor ${row.engineFloor.perSecond}/s: ratio ${row.throughputRatio}, overhead ${Math.round(row.overheadRatio * 100)} %`,
-        );
-        rows.push(row);
+    for (const [i, runtime] of runtimes.entries()) {
+      const isolation = isolations[i];
+      await runtime.warmUp();
+      // Warm the JIT, the execution environments and the connections before anything counts.
+      onProgress(`${isolation}: warming up…`);
+      await one(runtime, isolation, 'happy', 8, options.warmUpSagas ?? 200);
+      for (const workload of options.workloads) {
+        for (const concurrency of options.concurrency) {
+          const sagas = Math.max(options.sagas, 2 * concurrency);
+          onProgress(`${isolation}, ${workload}: ${sagas} sagas at concurrency ${concurrency}…`);
+          const row = await one(runtime, isolation, workload, concurrency, sagas);
+          const cpuNote = row.saga.cpuMsPerSaga && row.storeFloor.cpuMsPerSaga ? `; CPU per saga ${cpuText(row.saga.cpuMsPerSaga)} against ${cpuText(row.storeFloor.cpuMsPerSaga)}` : '';
+          onProgress(
+            `  saga ${row.saga.perSecond}/s, store floor ${row.storeFloor.perSecond}/s, engine floor ${row.engineFloor.perSecond}/s: ratio ${row.throughputRatio}, overhead ${Math.round(row.overheadRatio * 100)} %${cpuNote}`,
+          );
+          rows.push(row);
+        }
       }
     }
   } finally {
-    await runtime.close();
+    // The first runtime owns DynamoDB Local: close it last.
+    for (const runtime of [...runtimes].reverse()) await runtime.close();
   }
   return {
     date,

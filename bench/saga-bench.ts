@@ -9,7 +9,7 @@ import { dynamoDbEnvironment, localDynamoDbClient } from '../local/dynamodb-loca
 import { AslEngine, TaskError, type HistoryEvent, type StateMachineDefinition, type TaskHandler } from '../local/engine';
 import type { LocalFunction } from '../local/local-stack';
 import type { ExecutionResult, LocalRuntime } from '../local/runtime';
-import { measure, type Measurement } from './measure';
+import { measure, type CpuClock, type Measurement } from './measure';
 import { relabel } from './workloads';
 
 /** One Lambda invocation a saga made, as its Task scheduled it. */
@@ -110,12 +110,17 @@ async function seed(stores: OrderStores, workload: Pick<Workload, 'catalogue' | 
 }
 
 /** Runs the workload's sagas on the local runtime, `concurrency` at a time; returns the measurement and each saga's trace. */
-export async function runSagas(runtime: LocalRuntime, workload: Workload, concurrency: number): Promise<{ measurement: Measurement; traces: SagaTrace[] }> {
+export async function runSagas(runtime: LocalRuntime, workload: Workload, concurrency: number, cpu?: CpuClock): Promise<{ measurement: Measurement; traces: SagaTrace[] }> {
   await seed(orderStores(runtime), workload);
   const results: ExecutionResult[] = [];
-  const measurement = await measure(workload.orders, concurrency, async (order) => {
-    results.push(await runtime.startExecution({ name: order.name, input: order.input }).result);
-  });
+  const measurement = await measure(
+    workload.orders,
+    concurrency,
+    async (order) => {
+      results.push(await runtime.startExecution({ name: order.name, input: order.input }).result);
+    },
+    cpu,
+  );
   return { measurement, traces: results.map(traceOf) };
 }
 
@@ -218,17 +223,23 @@ export async function storeFloor(
   traces: readonly SagaTrace[],
   seedNumber: number,
   concurrency: number,
+  cpu?: CpuClock,
 ): Promise<{ measurement: Measurement; usage: Omit<UsagePerSaga, 'transitions' | 'queueMessages'> }> {
   const recorded = await recordStoreCalls(runtime, workload, traces, seedNumber, concurrency);
   await seed(orderStores(runtime), relabel(workload, seedNumber, '', 's'));
   const replays = recorded.map((trace) => relabel(trace.calls.map((c) => c.input), seedNumber, 'r', 's').map((input, i) => ({ command: trace.calls[i].command, input })));
   const doc = createDocumentClient(localDynamoDbClient(runtime.dynamoDbEndpoint, runtime.stack.region));
   try {
-    const measurement = await measure(replays, concurrency, async (calls) => {
-      for (const { command: Command, input } of calls) {
-        await doc.send(new Command(input as never) as never).catch(() => undefined);
-      }
-    });
+    const measurement = await measure(
+      replays,
+      concurrency,
+      async (calls) => {
+        for (const { command: Command, input } of calls) {
+          await doc.send(new Command(input as never) as never).catch(() => undefined);
+        }
+      },
+      cpu,
+    );
     const invocations = traces.reduce((n, t) => n + t.invocations.length, 0);
     const per = (x: number) => Math.round((x / Math.max(1, traces.length)) * 100) / 100;
     return {
@@ -251,7 +262,7 @@ export async function storeFloor(
  * The engine floor: the same state machine on the same engine, each Task answering at once with the outcome it had
  * in the saga's run (so every saga takes the same path), at the same concurrency.
  */
-export async function engineFloor(runtime: LocalRuntime, traces: readonly SagaTrace[], concurrency: number, retryDelayMs: number): Promise<Measurement> {
+export async function engineFloor(runtime: LocalRuntime, traces: readonly SagaTrace[], concurrency: number, retryDelayMs: number, cpu?: CpuClock): Promise<Measurement> {
   const spec = runtime.stateMachine();
   const engine = new AslEngine(spec.definition as unknown as StateMachineDefinition, {
     stateMachineName: spec.name,
@@ -270,5 +281,5 @@ export async function engineFloor(runtime: LocalRuntime, traces: readonly SagaTr
     };
     const result = await engine.startExecution(trace.input, { name: `${trace.name}-engine`, tasks: () => answer }).result;
     if (result.status !== trace.status) throw new Error(`${trace.name}: ${result.status} on the engine alone, ${trace.status} on the runtime`);
-  });
+  }, cpu);
 }

@@ -18,6 +18,7 @@ import { CloudAssemblyError } from '../local/cloud-assembly';
 import { LocalSetupError } from '../local/dynamodb-local';
 import { UnsupportedDefinitionError } from '../local/asl-support';
 import { UnresolvableTemplateError } from '../local/intrinsics';
+import type { Isolation } from '../local/lambda-pool';
 
 // The AWS SDK warns once per process that future versions need Node 22; keep the tool's output to the point.
 process.removeAllListeners('warning');
@@ -26,6 +27,12 @@ process.on('warning', (warning) => {
 });
 
 const realTime = new Option('--real-time', 'run timeouts and retry waits as deployed (slower)').default(false);
+const isolation = new Option(
+  '--isolation <kind>',
+  'where the functions run: inline (in this process: fast) or worker (a thread each: memory limits, code that never yields stopped at its timeout)',
+)
+  .choices(['inline', 'worker'])
+  .default('inline');
 
 const program = new Command('saga')
   .description('Run the order saga locally: no AWS account, no Docker.')
@@ -36,8 +43,9 @@ program
   .command('demo')
   .description('run one saga per scenario and show each path, how it ended, and the stores afterwards')
   .addOption(realTime)
-  .action(async (options: { realTime: boolean }) => {
-    process.exitCode = (await runDemo({ realTime: options.realTime })) ? 0 : 1;
+  .addOption(isolation)
+  .action(async (options: { realTime: boolean; isolation: Isolation }) => {
+    process.exitCode = (await runDemo({ realTime: options.realTime, isolation: options.isolation })) ? 0 : 1;
   });
 
 program
@@ -47,7 +55,8 @@ program
   .option('-f, --fault <Step=Error[:times]>', 'inject a fault at a step (repeatable)', (value: string, all: string[]) => [...all, value], [] as string[])
   .option('--json', 'print one JSON object {name, status, error, cause, output, path, transitions}', false)
   .addOption(realTime)
-  .action(async (options: { input: string; fault: string[]; json: boolean; realTime: boolean }) => {
+  .addOption(isolation)
+  .action(async (options: { input: string; fault: string[]; json: boolean; realTime: boolean; isolation: Isolation }) => {
     process.exitCode = await runOnce(options);
   });
 
@@ -75,7 +84,8 @@ program
   .option('-s, --seed <number>', 'random seed (the same seed replays the same workload)', positive('--seed'), 1)
   .option('--deliver-twice', 'deliver every Lambda invocation twice (at-least-once delivery)', false)
   .option('--no-timeouts', 'leave out Timeout faults (each costs a function timeout of wall time)')
-  .option('--workers <count>', 'most warm workers per function (more threads than cores starve each other)', positive('--workers'), 4)
+  .option('--workers <count>', 'most warm execution environments per function', positive('--workers'), 4)
+  .addOption(isolation)
   .option('--time-scale <factor>', 'multiply function and Task timeouts (time queued for a local worker never counts)', Number, 1)
   .option('--second-sagas <share>', 'share of orders (0-1) that get a second saga: UUID-named, concurrent or after the first, same or other content', share('--second-sagas'), 0)
   .option('--late <when>', "deliver a late copy of Lambda invocations: 'end' (once the execution ended) or a delay in ms", lateWhen, undefined)
@@ -101,7 +111,8 @@ program
   .option('--api-port <port>', "port of the stack's REST API (0 picks a free one)", portNumber('--api-port'), 3000)
   .option('--mock-config <file>', "Step Functions Local's mock configuration (default: $SFN_MOCK_CONFIG)")
   .addOption(realTime)
-  .action(async (options: { port: number; apiPort: number; realTime: boolean; mockConfig?: string }) => {
+  .addOption(isolation)
+  .action(async (options: { port: number; apiPort: number; realTime: boolean; mockConfig?: string; isolation: Isolation }) => {
     await serve(options);
     process.exitCode = 130;
   });

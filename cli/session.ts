@@ -1,3 +1,4 @@
+import type { Isolation } from '../local/lambda-pool';
 import { loadMockConfig } from '../local/mock-config';
 import { LocalRuntime, type LocalRuntimeOptions } from '../local/runtime';
 import { orderStores, seedDemoData, type OrderStores } from './stores';
@@ -8,11 +9,13 @@ export interface Pace {
   readonly realTime: boolean;
   /** A Step Functions Local mock configuration file (also read from SFN_MOCK_CONFIG). */
   readonly mockConfig?: string;
+  /** Where the functions run (see LocalRuntimeOptions.isolation). @default 'inline' */
+  readonly isolation?: Isolation;
 }
 
 /** Timeouts at 0.3× and 20 ms retry waits keep a local run to seconds while keeping the timeouts' order. */
-export function paceOptions(pace: Pace): Pick<LocalRuntimeOptions, 'timeoutScale' | 'retryDelayMs'> {
-  return pace.realTime ? {} : { timeoutScale: 0.3, retryDelayMs: 20 };
+export function paceOptions(pace: Pace): Pick<LocalRuntimeOptions, 'timeoutScale' | 'retryDelayMs' | 'isolation'> {
+  return { isolation: pace.isolation, ...(pace.realTime ? {} : { timeoutScale: 0.3, retryDelayMs: 20 }) };
 }
 
 export interface Session {

@@ -1,3 +1,4 @@
+import type { Isolation } from '../local/lambda-pool';
 import { parseSagaFailureCause } from '../lib/saga-errors';
 import type { LateDeliveryReport } from '../local/late-delivery';
 import { LocalRuntime } from '../local/runtime';
@@ -11,6 +12,8 @@ export interface SoakOptions {
   readonly deliverTwice: boolean;
   readonly timeouts: boolean;
   readonly workers: number;
+  /** Where the functions run (see LocalRuntimeOptions.isolation). @default 'inline' */
+  readonly isolation?: Isolation;
   /** Multiplies function and Task timeouts (see LocalRuntimeOptions.timeoutScale). */
   readonly timeScale: number;
   /** Share of orders that get a second saga (see WorkloadOptions.secondSagas). */
@@ -41,6 +44,7 @@ export async function soak(options: SoakOptions, onProgress: (message: string) =
     context: { faultInjection: 'true' },
     onProgress,
     maxWorkersPerFunction: options.workers,
+    isolation: options.isolation,
     deliverTwice: options.deliverTwice,
     deliverLate: options.late === undefined ? undefined : { after: options.late, share: options.lateShare, seed: options.seed },
     // Retries wait 20 ms. Timeouts run as deployed (scale 1 by default): time an invocation waits for a free local

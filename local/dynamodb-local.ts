@@ -15,6 +15,8 @@ export interface DynamoDbLocal {
   /** `http://127.0.0.1:<port>` */
   readonly endpoint: string;
   readonly port: number;
+  /** The Java process's id. */
+  readonly pid: number | undefined;
   /** Stops the Java process and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -128,6 +130,9 @@ export function dynamoDbLocalCommand(port: number, launcherDir: string, dynamoDb
   return {
     command: 'java',
     args: [
+      // The client compiler only: the JVM's optimising compiler spends more CPU compiling, while the runtime and the
+      // bench share two cores with it, than its code saves (measured in bench/README.md).
+      '-XX:TieredStopAtLevel=1',
       `-Djava.library.path=${join(dynamoDbDir, 'DynamoDBLocal_lib')}`,
       '-cp',
       classpath(launcherDir, ...jars(dynamoDbDir)),
@@ -192,6 +197,7 @@ export async function startDynamoDbLocal(options: { port?: number; timeoutMs?: n
   return {
     endpoint,
     port,
+    pid: child.pid,
     async stop() {
       stopping = true;
       process.removeListener('exit', killOnExit);

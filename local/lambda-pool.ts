@@ -1,26 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { InlineEnvironment, type ExecutionEnvironment } from './inline-environment';
+import { failure, LambdaInvocationFailure, timedOut, type LambdaErrorPayload } from './lambda-errors';
 import type { LocalFunction } from './local-stack';
 
-/** How a Lambda function failed, as the Lambda service reports it. */
-export interface LambdaErrorPayload {
-  readonly errorType: string;
-  readonly errorMessage: string;
-  readonly trace?: readonly string[];
-}
-
-/** A failed invocation: `name` is the error type Step Functions matches on, `message` the JSON cause. */
-export class LambdaInvocationFailure extends Error {
-  constructor(
-    readonly errorType: string,
-    readonly cause: string,
-    readonly payload: LambdaErrorPayload,
-  ) {
-    super(cause);
-    this.name = errorType;
-  }
-}
+export { LambdaInvocationFailure, type LambdaErrorPayload } from './lambda-errors';
 
 /** Thrown by {@link LambdaPool.invoke} once the pool is closed, and to invocations still waiting for a worker then. */
 export class LambdaPoolClosedError extends Error {
@@ -52,8 +37,10 @@ export interface LambdaPoolOptions {
   readonly baseEnvironment: Readonly<Record<string, string>>;
   /** Multiplies each function's timeout (tests run faster with less than 1). @default 1 */
   readonly timeoutScale?: number;
-  /** Most warm workers per function; further invocations wait for one. @default 8 */
+  /** Most warm execution environments per function; further invocations wait for one. @default 8 */
   readonly maxWorkersPerFunction?: number;
+  /** Where the functions' code runs (see {@link Isolation}). @default 'inline' */
+  readonly isolation?: Isolation;
   /** Receives what functions print (their logs). @default - discarded */
   readonly onLog?: (functionName: string, line: string) => void;
   /**
@@ -70,8 +57,18 @@ interface Pending {
 
 const WORKER_FILE = join(__dirname, 'lambda-worker.mjs');
 
-/** One warm execution environment: a worker thread that has loaded the function's bundle. */
-class WarmWorker {
+/**
+ * Where a local function's code runs:
+ * - `inline`: in this process, each execution environment a module instance of its own with its own environment
+ *   variables and output (see {@link InlineEnvironment}). Cheap: every environment shares the AWS SDK's loaded,
+ *   optimised code. A timed-out invocation is stopped at its next request, not in the middle of a computation.
+ * - `worker`: each execution environment a worker thread with its own heap, limited to the function's memory size,
+ *   terminated when an invocation times out, whatever it is doing. Each loads and optimises the SDK on its own.
+ */
+export type Isolation = 'inline' | 'worker';
+
+/** One warm execution environment in a worker thread that has loaded the function's bundle. */
+class WarmWorker implements ExecutionEnvironment {
   readonly ready: Promise<void>;
   private rejectReady: ((err: Error) => void) | undefined;
   private pending: Pending | undefined;
@@ -180,10 +177,10 @@ class WarmWorker {
  * keeps them warm between invocations as Lambda does.
  */
 export class LambdaPool {
-  private readonly idle = new Map<string, WarmWorker[]>();
+  private readonly idle = new Map<string, ExecutionEnvironment[]>();
   private readonly busy = new Map<string, number>();
   private readonly waiting = new Map<string, { resolve(): void; reject(err: Error): void }[]>();
-  private readonly all = new Set<WarmWorker>();
+  private readonly all = new Set<ExecutionEnvironment>();
   private closed = false;
 
   constructor(
@@ -257,7 +254,7 @@ export class LambdaPool {
     this.all.clear();
   }
 
-  private async acquire(fn: LocalFunction, queue?: QueueListener): Promise<WarmWorker> {
+  private async acquire(fn: LocalFunction, queue?: QueueListener): Promise<ExecutionEnvironment> {
     let queued = false;
     try {
       return await this.acquireWorker(fn, () => {
@@ -271,7 +268,7 @@ export class LambdaPool {
     }
   }
 
-  private async acquireWorker(fn: LocalFunction, onWait: () => void): Promise<WarmWorker> {
+  private async acquireWorker(fn: LocalFunction, onWait: () => void): Promise<ExecutionEnvironment> {
     const max = this.options.maxWorkersPerFunction ?? 8;
     for (;;) {
       if (this.closed) throw new LambdaPoolClosedError(fn.name);
@@ -301,7 +298,7 @@ export class LambdaPool {
     }
   }
 
-  private release(fn: LocalFunction, worker: WarmWorker): void {
+  private release(fn: LocalFunction, worker: ExecutionEnvironment): void {
     this.busy.set(fn.name, (this.busy.get(fn.name) ?? 1) - 1);
     if (worker.alive && !this.closed) this.idle.set(fn.name, [...(this.idle.get(fn.name) ?? []), worker]);
     else this.all.delete(worker);
@@ -313,7 +310,7 @@ export class LambdaPool {
     queue?.shift()?.resolve();
   }
 
-  private spawn(fn: LocalFunction): WarmWorker {
+  private spawn(fn: LocalFunction): ExecutionEnvironment {
     const env: Record<string, string> = {
       ...this.options.baseEnvironment,
       ...fn.environment,
@@ -324,7 +321,8 @@ export class LambdaPool {
       TZ: 'UTC',
     };
     const onLog = this.options.onLog;
-    const worker = new WarmWorker(fn, env, onLog ? (line) => onLog(fn.name, line) : undefined);
+    const log = onLog ? (line: string) => onLog(fn.name, line) : undefined;
+    const worker = this.options.isolation === 'worker' ? new WarmWorker(fn, env, log) : new InlineEnvironment(fn, env, log);
     this.all.add(worker);
     return worker;
   }
@@ -363,21 +361,4 @@ export function workerExecArgv(parent: readonly string[]): string[] {
     else if (!/^(--require|--import|--loader|--experimental-loader)=/.test(parent[i])) out.push(parent[i]);
   }
   return out;
-}
-
-function failure(error: LambdaErrorPayload): LambdaInvocationFailure {
-  return new LambdaInvocationFailure(error.errorType, JSON.stringify(error), error);
-}
-
-/**
- * A function that ran past its timeout. Step Functions reports it as an unhandled Lambda error, `Lambda.Unknown`,
- * because the runtime returned no error type (see "Handle Lambda service exceptions" in the Step Functions guide).
- */
-function timedOut(timeoutMs: number): LambdaInvocationFailure {
-  const payload = { errorMessage: `${new Date().toISOString()} ${randomUUID()} Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds` };
-  return new LambdaInvocationFailure(
-    'Lambda.Unknown',
-    `The cause could not be determined because Lambda did not return an error type. Returned payload: ${JSON.stringify(payload)}`,
-    { errorType: 'Lambda.Unknown', errorMessage: payload.errorMessage },
-  );
 }

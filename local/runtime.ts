@@ -4,7 +4,7 @@ import { loadSynthesizedStack, type CfnResource, type LoadStackOptions } from '.
 import { createTables, dynamoDbEnvironment, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
 import { AslEngine, TaskError, type StateMachineDefinition, type TaskHandler } from './engine';
 import { statesEntered, type HistoryEvent } from './history';
-import { LambdaPool } from './lambda-pool';
+import { LambdaPool, type Isolation } from './lambda-pool';
 import { LateDeliveries, type LateDeliveryOptions, type LateDeliveryReport } from './late-delivery';
 import { LocalEventBus, type TargetFailure } from './event-bus';
 import { localNamesFromStack, resolveEventRules } from './event-rules';
@@ -29,8 +29,14 @@ export interface LocalRuntimeOptions extends LoadStackOptions {
    * @default 1
    */
   readonly timeoutScale?: number;
-  /** Most warm workers per function. @default 8 */
+  /** Most warm execution environments per function. @default 8 */
   readonly maxWorkersPerFunction?: number;
+  /**
+   * Where the functions' code runs: `inline` in this process, each execution environment with its own module
+   * instance, environment variables and output; `worker` in worker threads, each limited to the function's memory
+   * size and terminated when it times out. See `Isolation` in lambda-pool.ts. @default 'inline'
+   */
+  readonly isolation?: Isolation;
   /** Receives every line the functions print. @default - discarded */
   readonly onFunctionLog?: (functionName: string, line: string) => void;
   /** Use this DynamoDB endpoint instead of starting a DynamoDB Local. @default - start one on a free port */
@@ -228,6 +234,7 @@ export class LocalRuntime {
         baseEnvironment: { ...dynamoDbEnvironment(endpoint, region), ...options.functionEnvironment },
         timeoutScale: options.timeoutScale,
         maxWorkersPerFunction: options.maxWorkersPerFunction,
+        isolation: options.isolation,
         onLog: options.onFunctionLog,
         deliverTwice: options.deliverTwice,
       });
@@ -238,7 +245,12 @@ export class LocalRuntime {
     }
   }
 
-  /** Starts one warm worker per function, so the first executions do not wait for cold starts. */
+  /** The process of the DynamoDB Local this runtime started (none when it was given an endpoint). */
+  get dynamoDbProcessId(): number | undefined {
+    return this.db?.pid;
+  }
+
+  /** Starts one warm execution environment per function, so the first executions do not wait for cold starts. */
   async warmUp(): Promise<void> {
     await Promise.all(this.stack.functions.map((f) => this.pool.warm(f.name)));
   }

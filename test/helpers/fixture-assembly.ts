@@ -4,13 +4,20 @@ import { join } from 'node:path';
 
 /** Handlers of the fixture functions: plain ESM, as a bundle would be. */
 const HANDLERS = `
-import { threadId } from 'node:worker_threads';
+import { randomUUID } from 'node:crypto';
+import { get } from 'node:http';
+const environment = randomUUID();
 export const echo = async (event) => ({ echoed: event, own: process.env.OWN ?? null, parent: process.env.PARENT_ONLY ?? null });
 export const log = async (event) => { console.log(event.line); console.error(event.line); return null; };
 export const fail = async (event) => { const e = new Error(event.message ?? 'boom'); e.name = event.name ?? 'Boom'; throw e; };
 export const sleep = async (event, context) => {
   await new Promise((resolve) => setTimeout(resolve, event.ms));
-  return { slept: event.ms, remaining: context.getRemainingTimeInMillis(), thread: threadId };
+  return { slept: event.ms, remaining: context.getRemainingTimeInMillis(), environment };
+};
+export const late = async (event) => {
+  await new Promise((resolve) => setTimeout(resolve, event.ms));
+  await new Promise((resolve) => get(event.url, resolve).on('error', resolve));
+  return null;
 };
 `;
 

@@ -29,6 +29,8 @@ const measurement = {
   p50Ms: expect.any(Number),
   p95Ms: expect.any(Number),
   p99Ms: expect.any(Number),
+  // This process's CPU only: the bench did not start the DynamoDB Local it was given.
+  cpuMsPerSaga: { process: expect.any(Number) },
 };
 
 describe('npm run bench --quick', () => {
@@ -37,7 +39,7 @@ describe('npm run bench --quick', () => {
 
   // A few sagas, but a whole local runtime: on a loaded machine that takes more than jest's default minute.
   it('writes the results as JSON, a markdown report and an SVG chart, each workload at each concurrency', async () => {
-    const run = await bench(['--quick', '--out', out, '--seed', String(100 + (process.pid % 800))]);
+    const run = await bench(['--quick', '--isolation', 'inline,worker', '--out', out, '--seed', String(100 + (process.pid % 800))]);
 
     expect(run.stderr).not.toMatch(/Error/);
     expect(run.code).toBe(0);
@@ -45,7 +47,16 @@ describe('npm run bench --quick', () => {
     const stamp = files.find((f) => f.endsWith('.json'))!.replace(/\.json$/, '');
     expect(files).toEqual([`${stamp}.json`, `${stamp}.md`, `${stamp}.svg`, 'latest.md', 'latest.svg'].sort());
     const result = JSON.parse(readFileSync(join(out, `${stamp}.json`), 'utf8')) as { rows: Record<string, unknown>[] };
-    expect(result.rows.map((r) => `${String(r.workload)}@${String(r.concurrency)}`)).toEqual(['happy@1', 'happy@4', 'mixed@1', 'mixed@4']);
+    expect(result.rows.map((r) => `${String(r.isolation)} ${String(r.workload)}@${String(r.concurrency)}`)).toEqual([
+      'inline happy@1',
+      'inline happy@4',
+      'inline mixed@1',
+      'inline mixed@4',
+      'worker happy@1',
+      'worker happy@4',
+      'worker mixed@1',
+      'worker mixed@4',
+    ]);
     for (const row of result.rows) {
       expect(row).toEqual(
         expect.objectContaining({
@@ -59,14 +70,14 @@ describe('npm run bench --quick', () => {
       );
     }
     const report = readFileSync(join(out, `${stamp}.md`), 'utf8');
-    expect(report).toContain('| workload | concurrency | sagas/s | p50 | p95 | p99 | store floor, sagas/s |');
-    expect(report.match(/^\| (happy|mixed) \| \d+ \|/gm)).toHaveLength(8);
+    expect(report).toContain('| functions | workload | concurrency | sagas/s | p50 | p95 | p99 | store floor, sagas/s |');
+    expect(report.match(/^\| (inline|worker) \| (happy|mixed) \| \d+ \|/gm)).toHaveLength(16);
     expect(report).toContain(`](${stamp}.svg)`);
     expect(report).toContain('## Cost per million orders on AWS');
     expect(report).toMatch(/^\| cdk-patterns saga shape, happy path \| \$/m);
     const chart = readFileSync(join(out, 'latest.svg'), 'utf8');
     expect(chart).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
-    // Three series (saga, store floor, engine floor) × two workloads × two panels.
-    expect(chart.match(/<polyline /g)).toHaveLength(12);
+    // Four series (the saga inline and in workers, store floor, engine floor) × two workloads × two panels.
+    expect(chart.match(/<polyline /g)).toHaveLength(16);
   }, 240_000);
 });

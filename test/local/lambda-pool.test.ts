@@ -1,3 +1,6 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { createServer, type ClientRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { LambdaPool, LambdaPoolClosedError, workerExecArgv } from '../../local/lambda-pool';
 import type { LocalFunction } from '../../local/local-stack';
@@ -20,7 +23,7 @@ function logFunction(): LocalFunction {
   return { ...sleepFunction(), logicalId: 'LogFunction', name: 'LogFunction', arn: 'arn:aws:lambda:us-east-1:000000000000:function:LogFunction', handlerExport: 'log' };
 }
 
-describe('LambdaPool', () => {
+describe.each(['inline', 'worker'] as const)('LambdaPool, functions %s', (isolation) => {
   it('passes what a function prints to onLog, line by line, and runs it alike when nobody listens', async () => {
     const fn = logFunction();
     const lines: string[] = [];
@@ -30,8 +33,8 @@ describe('LambdaPool', () => {
       lines.push(`${name}: ${line}`);
       if (lines.length === 2) bothLines();
     };
-    const listened = new LambdaPool(new Map([[fn.name, fn]]), { baseEnvironment: {}, onLog });
-    const unheard = new LambdaPool(new Map([[fn.name, fn]]), { baseEnvironment: {} });
+    const listened = new LambdaPool(new Map([[fn.name, fn]]), { baseEnvironment: {}, onLog, isolation });
+    const unheard = new LambdaPool(new Map([[fn.name, fn]]), { baseEnvironment: {}, isolation });
     try {
       await listened.invoke(fn.name, { line: 'hello' });
       const silent = await unheard.invoke(fn.name, { line: 'nobody hears this' });
@@ -47,7 +50,7 @@ describe('LambdaPool', () => {
 
   it('rejects invocations waiting for a worker when it closes, and refuses new ones', async () => {
     const fn = sleepFunction();
-    const pool = new LambdaPool(new Map([[fn.name, fn]]), { baseEnvironment: {}, maxWorkersPerFunction: 1 });
+    const pool = new LambdaPool(new Map([[fn.name, fn]]), { baseEnvironment: {}, maxWorkersPerFunction: 1, isolation });
     const running = pool.invoke(fn.name, { ms: 5_000 });
     running.catch(() => undefined);
     let markQueued: () => void = () => undefined;
@@ -65,7 +68,7 @@ describe('LambdaPool', () => {
 
   it('tells a listener when an invocation waits for a worker and when it gets one', async () => {
     const fn = sleepFunction();
-    const pool = new LambdaPool(new Map([[fn.name, fn]]), { baseEnvironment: {}, maxWorkersPerFunction: 1 });
+    const pool = new LambdaPool(new Map([[fn.name, fn]]), { baseEnvironment: {}, maxWorkersPerFunction: 1, isolation });
     const told: string[] = [];
     const listener = (n: number) => ({ queued: () => told.push(`queued ${n}`), started: () => told.push(`started ${n}`) });
     try {
@@ -79,7 +82,7 @@ describe('LambdaPool', () => {
 
   it('with deliverTwice, counts an invocation as started once both deliveries have a worker', async () => {
     const fn = sleepFunction();
-    const pool = new LambdaPool(new Map([[fn.name, fn]]), { baseEnvironment: {}, maxWorkersPerFunction: 1, deliverTwice: true });
+    const pool = new LambdaPool(new Map([[fn.name, fn]]), { baseEnvironment: {}, maxWorkersPerFunction: 1, deliverTwice: true, isolation });
     const told: string[] = [];
     try {
       await pool.invoke(fn.name, { ms: 50 }, { queued: () => told.push('queued'), started: () => told.push('started') });
@@ -98,5 +101,37 @@ describe('workerExecArgv', () => {
     const parent = ['--require', '/p/tsx/dist/preflight.cjs', '--import', 'file:///p/tsx/dist/loader.mjs', '--cpu-prof', '--loader=ts-node/esm', '--enable-source-maps', '-r', 'x'];
 
     expect(workerExecArgv(parent)).toEqual(['--cpu-prof', '--enable-source-maps']);
+  });
+});
+
+describe('LambdaPool, inline', () => {
+  it('stops a timed-out invocation: it fails with Lambda.Unknown, and a request its code makes afterwards is destroyed unsent', async () => {
+    const received: string[] = [];
+    const server = createServer((req, res) => {
+      received.push(req.url ?? '');
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/late`;
+    const fn = { ...sleepFunction(), logicalId: 'LateFunction', name: 'LateFunction', arn: 'arn:aws:lambda:us-east-1:000000000000:function:LateFunction', handlerExport: 'late' };
+    // 5 s scaled to 100 ms; the handler makes its request 300 ms in.
+    const pool = new LambdaPool(new Map([[fn.name, fn]]), { baseEnvironment: {}, timeoutScale: 0.02, isolation: 'inline' });
+    const refused = new Promise<unknown>((resolve) => {
+      const watch = ({ request }: { request: ClientRequest }) => {
+        if (request.path !== '/late') return;
+        unsubscribe('http.client.request.start', watch as never);
+        request.once('error', resolve);
+      };
+      subscribe('http.client.request.start', watch as never);
+    });
+    try {
+      await expect(pool.invoke(fn.name, { ms: 300, url })).rejects.toMatchObject({ name: 'Lambda.Unknown', message: expect.stringContaining('Task timed out after 0.10 seconds') });
+
+      expect(await refused).toMatchObject({ name: 'EnvironmentStoppedError', message: expect.stringContaining('LateFunction') });
+      expect(received).toEqual([]);
+    } finally {
+      await pool.close();
+      server.close();
+    }
   });
 });

@@ -1,18 +1,26 @@
+import { Script } from 'node:vm';
+import type { Isolation } from '../../local/lambda-pool';
 import { LocalRuntime } from '../../local/runtime';
 import { assertJava, dynamoDbLocalCommand, startDynamoDbLocal } from '../../local/dynamodb-local';
 import { isLoopback, listeningSockets } from '../helpers/listening-sockets';
 import { fixtureDefinition, jsonataFixtureDefinition, writeFixtureAssembly } from '../helpers/fixture-assembly';
 
-const start = (cdkOut: string) => LocalRuntime.start({ cdkOut, synth: 'never', dynamoDbEndpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB });
+/** The process itself: the test runner gives each test file a copy of it, whose environment the bundles do not see. */
+const mainProcess = new Script('process').runInThisContext() as NodeJS.Process;
 
-describe('LocalRuntime', () => {
+const start = (cdkOut: string, isolation?: Isolation) => LocalRuntime.start({ cdkOut, synth: 'never', dynamoDbEndpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB, isolation });
+
+describe.each(['inline', 'worker'] as const)('LocalRuntime, functions %s', (isolation) => {
   let runtime: LocalRuntime;
   beforeAll(async () => {
+    // Set where the functions could see it: in this sandbox's process and in the process the bundles run in.
     process.env.PARENT_ONLY = 'leaked';
-    runtime = await start(writeFixtureAssembly());
+    mainProcess.env.PARENT_ONLY = 'leaked';
+    runtime = await start(writeFixtureAssembly(), isolation);
   });
   afterAll(async () => {
     delete process.env.PARENT_ONLY;
+    delete mainProcess.env.PARENT_ONLY;
     await runtime?.close();
   });
 
@@ -91,7 +99,7 @@ describe('LocalRuntime', () => {
   });
 });
 
-describe('LocalRuntime with one worker per function', () => {
+describe.each(['inline', 'worker'] as const)('LocalRuntime with one %s execution environment per function', (isolation) => {
   let runtime: LocalRuntime;
   beforeAll(async () => {
     runtime = await LocalRuntime.start({
@@ -99,6 +107,7 @@ describe('LocalRuntime with one worker per function', () => {
       synth: 'never',
       dynamoDbEndpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB,
       maxWorkersPerFunction: 1,
+      isolation,
     });
   });
   afterAll(async () => {
@@ -117,14 +126,14 @@ describe('LocalRuntime with one worker per function', () => {
     expect(last - first).toBeGreaterThan(1_000);
   });
 
-  it('still fails a function past its own timeout with Lambda.Unknown, and replaces its worker', async () => {
-    const before = (await runtime.invokeFunction('SleepFunction', { ms: 1 })) as { thread: number };
+  it('still fails a function past its own timeout with Lambda.Unknown, and replaces its environment', async () => {
+    const before = (await runtime.invokeFunction('SleepFunction', { ms: 1 })) as { environment: string };
 
     const result = await runtime.startExecution({ name: 'slow-alone', input: { mode: 'function-timeout' } }).result;
-    const after = (await runtime.invokeFunction('SleepFunction', { ms: 1 })) as { thread: number };
+    const after = (await runtime.invokeFunction('SleepFunction', { ms: 1 })) as { environment: string };
 
     expect(result.error).toBe('Lambda.Unknown');
-    expect(after.thread).not.toBe(before.thread);
+    expect(after.environment).not.toBe(before.environment);
   });
 });
 

@@ -1,0 +1,255 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import { subscribe } from 'node:diagnostics_channel';
+import type { ClientRequest } from 'node:http';
+import { pathToFileURL } from 'node:url';
+import { constants, Script } from 'node:vm';
+import { describeError, failure, timedOut, type LambdaInvocationFailure } from './lambda-errors';
+import type { LocalFunction } from './local-stack';
+
+/** One warm execution environment of a function: loads its bundle once, then serves invocations one at a time. */
+export interface ExecutionEnvironment {
+  /** Settles once the bundle is loaded (rejects with `Runtime.ImportModuleError` when it cannot be). */
+  readonly ready: Promise<void>;
+  /** False once the environment was stopped (timed out, crashed, or closed): it is never reused. */
+  readonly alive: boolean;
+  /** Runs one invocation, timed from now; past `timeoutMs` it rejects with `Lambda.Unknown` and stops the environment. */
+  invoke(event: unknown, timeoutMs: number): Promise<unknown>;
+  /** Stops the environment. */
+  terminate(): Promise<void>;
+}
+
+/** Thrown into a stopped environment's network calls: its invocation is over, and nothing it does any more may reach a service. */
+export class EnvironmentStoppedError extends Error {
+  constructor(functionName: string) {
+    super(`the execution environment of ${functionName} was stopped (its invocation timed out, or the runtime closed): its requests are refused`);
+    this.name = 'EnvironmentStoppedError';
+  }
+}
+
+/** What code running on behalf of one inline environment sees and does. */
+interface Scope {
+  readonly functionName: string;
+  /** Its environment variables: the function's own, as in a worker or on Lambda, not this process's. */
+  readonly env: Record<string, string>;
+  /** Its output, line by line; `undefined` drops it. */
+  readonly onLine: ((line: string) => void) | undefined;
+  readonly pending: { stdout: string; stderr: string };
+  stopped: boolean;
+}
+
+/**
+ * The process the bundles run in. Where this module runs in a sandbox of its own (a test runner's), its `process` is
+ * a copy: the bundles, imported by the process's own loader, see the real one.
+ */
+const mainProcess = new Script('process').runInThisContext() as NodeJS.Process;
+
+/**
+ * The scopes and hooks of every inline environment in this process, kept on the process itself: where this module is
+ * loaded more than once (a test runner loads it afresh for each test file), every copy must share one set of hooks.
+ */
+const shared = (() => {
+  const key = Symbol.for('serverless-saga.inline-environments');
+  const holder = mainProcess as unknown as Record<symbol, { scopes: AsyncLocalStorage<Scope>; installed: boolean } | undefined>;
+  return (holder[key] ??= { scopes: new AsyncLocalStorage<Scope>(), installed: false });
+})();
+const scopes = shared.scopes;
+
+/**
+ * Installs, once per process, what lets functions share it as if each had its own: `process.env` answers the
+ * environment variables of the function whose code is running (this process's own everywhere else), what a function
+ * writes to stdout and stderr goes to its log listener instead of this process's output, and HTTP requests made on
+ * behalf of a stopped environment are destroyed before they are sent.
+ */
+function installHooks(): void {
+  if (shared.installed) return;
+  shared.installed = true;
+  const process = mainProcess;
+  const own = process.env;
+  const envOf = (key: string | symbol) => (typeof key === 'string' ? scopes.getStore()?.env : undefined);
+  process.env = new Proxy(own, {
+    get: (target, key) => {
+      const env = envOf(key);
+      return env ? env[key as string] : (Reflect.get(target, key) as unknown);
+    },
+    set: (target, key, value) => {
+      const env = envOf(key);
+      if (!env) return Reflect.set(target, key, value);
+      env[key as string] = String(value);
+      return true;
+    },
+    has: (target, key) => {
+      const env = envOf(key);
+      return env ? key in env : Reflect.has(target, key);
+    },
+    deleteProperty: (target, key) => {
+      const env = envOf(key);
+      if (!env) return Reflect.deleteProperty(target, key);
+      delete env[key as string];
+      return true;
+    },
+    ownKeys: (target) => {
+      const env = scopes.getStore()?.env;
+      return env ? Reflect.ownKeys(env) : Reflect.ownKeys(target);
+    },
+    getOwnPropertyDescriptor: (target, key) => {
+      const env = envOf(key);
+      if (!env) return Reflect.getOwnPropertyDescriptor(target, key);
+      return key in env ? { value: env[key as string], writable: true, enumerable: true, configurable: true } : undefined;
+    },
+  });
+  for (const name of ['stdout', 'stderr'] as const) {
+    const stream = process[name];
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called with its stream, below
+    const write = stream.write;
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      const scope = scopes.getStore();
+      if (!scope) return write.apply(stream, [chunk, ...rest] as Parameters<typeof write>);
+      if (scope.onLine && !scope.stopped) {
+        const text = scope.pending[name] + (typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString());
+        const lines = text.split('\n');
+        scope.pending[name] = lines.pop() ?? '';
+        for (const line of lines) scope.onLine(line);
+      }
+      const done = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
+      if (done) queueMicrotask(done);
+      return true;
+    });
+  }
+  subscribe('http.client.request.start', (message) => {
+    const scope = scopes.getStore();
+    if (scope?.stopped) (message as { request: ClientRequest }).request.destroy(new EnvironmentStoppedError(scope.functionName));
+  });
+}
+
+type Import = (specifier: string) => Promise<Record<string, unknown>>;
+let importer: Promise<Import> | undefined;
+
+/**
+ * `import()` as this process's own loader does it. Where this module runs in a sandbox without a loader for ES
+ * modules (a test runner's), through `vm`'s main-context loader instead, made ready outside any function's scope so
+ * that its one experimental-feature warning is not taken for a function's output.
+ */
+function moduleImporter(): Promise<Import> {
+  importer ??= (async () => {
+    // Written as text: TypeScript compiles an `import()` in this CommonJS module into `require()`, which cannot load
+    // an ES module bundle by URL.
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    const native = new Function('specifier', 'return import(specifier)') as Import;
+    try {
+      await native('node:path');
+      return native;
+    } catch {
+      const viaVm = new Script('(specifier) => import(specifier)', { importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER }).runInThisContext() as Import;
+      await viaVm('node:path');
+      return viaVm;
+    }
+  })();
+  return importer;
+}
+
+/**
+ * An execution environment in this process: the function's bundle imported as a module instance of its own (module
+ * state, clients and caches are the environment's, as in a fresh container), its environment variables and its output
+ * kept apart from every other function's, and an invocation past its timeout stopped: it rejects, the environment is
+ * discarded, and any request its code still makes is destroyed before it is sent.
+ *
+ * It shares the process's CPU and memory, and the AWS SDK's loaded code, with every other environment: this is what
+ * makes it cheap. What it cannot do, the worker isolation does: stop code that never yields (an endless loop), enforce
+ * the memory size, and survive an exception the handler throws outside its own promise.
+ */
+export class InlineEnvironment implements ExecutionEnvironment {
+  readonly ready: Promise<void>;
+  private handler: ((event: unknown, context: unknown) => unknown) | undefined;
+  private readonly scope: Scope;
+
+  constructor(
+    private readonly fn: LocalFunction,
+    env: Record<string, string>,
+    onLog: ((line: string) => void) | undefined,
+  ) {
+    installHooks();
+    this.scope = { functionName: fn.name, env: { ...env }, onLine: onLog, pending: { stdout: '', stderr: '' }, stopped: false };
+    // A query of its own makes the loader evaluate the bundle afresh: a module instance per environment.
+    const url = `${pathToFileURL(fn.entry).href}?environment=${randomUUID()}`;
+    this.ready = moduleImporter()
+      .then((load) => scopes.run(this.scope, () => load(url)))
+      .then(
+      (mod) => {
+        const handler = mod[fn.handlerExport];
+        if (typeof handler !== 'function') throw importError(new Error(`${fn.entry} does not export a function named ${fn.handlerExport}`));
+        this.handler = handler as (event: unknown, context: unknown) => unknown;
+      },
+      (err: unknown) => {
+        throw importError(err);
+      },
+    );
+    this.ready.catch(() => undefined);
+  }
+
+  get alive(): boolean {
+    return !this.scope.stopped;
+  }
+
+  invoke(event: unknown, timeoutMs: number): Promise<unknown> {
+    const deadline = Date.now() + timeoutMs;
+    const context = {
+      awsRequestId: randomUUID(),
+      functionName: this.fn.name,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: this.fn.arn,
+      memoryLimitInMB: String(this.fn.memoryMb),
+      logGroupName: `/aws/lambda/${this.fn.name}`,
+      logStreamName: 'local',
+      callbackWaitsForEmptyEventLoop: true,
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      done() {},
+      fail() {},
+      succeed() {},
+    };
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.stop();
+        reject(timedOut(timeoutMs));
+      }, timeoutMs);
+      // The event crosses as JSON, as it does to Lambda: the handler cannot hold on to the caller's objects.
+      const payload = asJson(event) ?? null;
+      scopes
+        // Through a promise, so that a handler that throws at once rejects like one that throws later.
+        .run(this.scope, () => Promise.resolve().then(() => this.handler!(payload, context)))
+        .then(
+          (result) => {
+            if (this.scope.stopped) return;
+            let out: unknown;
+            try {
+              out = asJson(result) ?? null;
+            } catch (err: unknown) {
+              throw Object.assign(new Error(`the function's response is not JSON: ${(err as Error).message}`), { name: 'Runtime.MarshalError' });
+            }
+            clearTimeout(timer);
+            resolve(out);
+          },
+        )
+        .catch((err: unknown) => {
+          if (this.scope.stopped) return;
+          clearTimeout(timer);
+          reject(failure(describeError(err)));
+        });
+    });
+  }
+
+  terminate(): Promise<void> {
+    this.stop();
+    return Promise.resolve();
+  }
+
+  private stop(): void {
+    this.scope.stopped = true;
+  }
+}
+
+const asJson = (value: unknown): unknown => (value === undefined ? undefined : JSON.parse(JSON.stringify(value)));
+
+function importError(err: unknown): LambdaInvocationFailure {
+  return failure({ ...describeError(err), errorType: 'Runtime.ImportModuleError' });
+}

@@ -3,7 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { subscribe } from 'node:diagnostics_channel';
 import type { ClientRequest } from 'node:http';
 import { pathToFileURL } from 'node:url';
-import { constants, Script } from 'node:vm';
+import { readFile } from 'node:fs/promises';
+import { Module } from 'node:module';
+import { dirname, join } from 'node:path';
+import { transform } from 'esbuild';
+import { Script } from 'node:vm';
 import { describeError, failure, timedOut, type LambdaInvocationFailure } from './lambda-errors';
 import type { LocalFunction } from './local-stack';
 
@@ -122,35 +126,56 @@ function installHooks(): void {
   });
 }
 
-type Import = (specifier: string) => Promise<Record<string, unknown>>;
-let importer: Promise<Import> | undefined;
+/** Node's CommonJS module class, with the two members this file uses that its typings leave out. */
+const CommonJsModule = Module as unknown as {
+  new (id: string): { filename: string; paths: string[]; exports: Record<string, unknown>; _compile(code: string, filename: string): void };
+  _nodeModulePaths(directory: string): string[];
+};
+
+/** Each bundle's code as a CommonJS module, compiled once per bundle, evaluated once per environment. */
+const commonJs = new Map<string, Promise<string>>();
 
 /**
- * `import()` as this process's own loader does it. Where this module runs in a sandbox without a loader for ES
- * modules (a test runner's), through `vm`'s main-context loader instead, made ready outside any function's scope so
- * that its one experimental-feature warning is not taken for a function's output.
+ * The bundle's code as a CommonJS module (esbuild's transform: `import` becomes `require`, `import.meta.url` the
+ * bundle's URL), with its source map carried over so that stack traces still name the sources. A module made this way
+ * is the environment's alone, and is freed with it: an ES module imported by URL stays in the loader's cache for good
+ * (about 4 MB per environment, one per timed-out invocation).
  */
-function moduleImporter(): Promise<Import> {
-  importer ??= (async () => {
-    // Written as text: TypeScript compiles an `import()` in this CommonJS module into `require()`, which cannot load
-    // an ES module bundle by URL.
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    const native = new Function('specifier', 'return import(specifier)') as Import;
-    try {
-      await native('node:path');
-      return native;
-    } catch {
-      const viaVm = new Script('(specifier) => import(specifier)', { importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER }).runInThisContext() as Import;
-      await viaVm('node:path');
-      return viaVm;
-    }
-  })();
-  return importer;
+function commonJsCode(entry: string): Promise<string> {
+  let code = commonJs.get(entry);
+  if (!code) {
+    code = (async () => {
+      let source = await readFile(entry, 'utf8');
+      const linked = /\/\/# sourceMappingURL=(?!data:)(\S+)\s*$/.exec(source);
+      if (linked) {
+        const map = await readFile(join(dirname(entry), linked[1]), 'utf8').catch(() => undefined);
+        if (map !== undefined) source = `${source.slice(0, linked.index)}//# sourceMappingURL=data:application/json;base64,${Buffer.from(map).toString('base64')}\n`;
+      }
+      try {
+        const out = await transform(source, {
+          format: 'cjs',
+          loader: 'js',
+          platform: 'node',
+          target: `node${process.versions.node.split('.')[0]}`,
+          sourcemap: 'inline',
+          sourcefile: entry,
+          define: { 'import.meta.url': JSON.stringify(pathToFileURL(entry).href) },
+          logLevel: 'silent',
+        });
+        return out.code;
+      } catch (err: unknown) {
+        const reason = (err as { errors?: { text: string }[] }).errors?.map((e) => e.text).join('; ') ?? String(err);
+        throw new Error(`${entry} cannot run inline (${reason}): run it with --isolation worker`, { cause: err });
+      }
+    })();
+    commonJs.set(entry, code);
+  }
+  return code;
 }
 
 /**
- * An execution environment in this process: the function's bundle imported as a module instance of its own (module
- * state, clients and caches are the environment's, as in a fresh container), its environment variables and its output
+ * An execution environment in this process: the function's bundle evaluated as a module of its own (module state,
+ * clients and caches are the environment's, as in a fresh container), its environment variables and its output
  * kept apart from every other function's, and an invocation past its timeout stopped: it rejects, the environment is
  * discarded, and any request its code still makes is destroyed before it is sent.
  *
@@ -170,20 +195,20 @@ export class InlineEnvironment implements ExecutionEnvironment {
   ) {
     installHooks();
     this.scope = { functionName: fn.name, env: { ...env }, onLine: onLog, pending: { stdout: '', stderr: '' }, stopped: false };
-    // A query of its own makes the loader evaluate the bundle afresh: a module instance per environment.
-    const url = `${pathToFileURL(fn.entry).href}?environment=${randomUUID()}`;
-    this.ready = moduleImporter()
-      .then((load) => scopes.run(this.scope, () => load(url)))
-      .then(
-      (mod) => {
-        const handler = mod[fn.handlerExport];
-        if (typeof handler !== 'function') throw importError(new Error(`${fn.entry} does not export a function named ${fn.handlerExport}`));
+    this.ready = commonJsCode(fn.entry)
+      .then((code) => {
+        // A module of its own, outside require's cache: its state is this environment's, and goes with it.
+        const module = new CommonJsModule(fn.entry);
+        module.filename = fn.entry;
+        module.paths = CommonJsModule._nodeModulePaths(dirname(fn.entry));
+        scopes.run(this.scope, () => module._compile(code, fn.entry));
+        const handler = module.exports[fn.handlerExport];
+        if (typeof handler !== 'function') throw new Error(`${fn.entry} does not export a function named ${fn.handlerExport}`);
         this.handler = handler as (event: unknown, context: unknown) => unknown;
-      },
-      (err: unknown) => {
+      })
+      .catch((err: unknown) => {
         throw importError(err);
-      },
-    );
+      });
     this.ready.catch(() => undefined);
   }
 

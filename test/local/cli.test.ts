@@ -58,8 +58,10 @@ describe('saga run', () => {
     expect(run.stdout).toContain('ord-1001: FAILED SagaCompensated: ChargePayment failed with PaymentDeclined');
     expect(run.stdout).toContain('→ ChargePaymentFailed → CancelShipment → RefundPayment → ReleaseInventory → CancelOrder');
     // What each compensation did, from the structured cause: the injected rejection fires before the payments
-    // service writes anything, so the refund finds nothing to undo (and leaves its marker).
-    expect(run.stdout).toContain('CancelShipment: ran (undone)');
+    // service writes anything, so the refund finds nothing to undo (and leaves its marker). ScheduleShipment runs
+    // beside ChargePayment and its branch is stopped when ChargePayment fails: it may or may not have scheduled the
+    // shipment by then, and the cancellation undoes it or finds nothing, both correct.
+    expect(run.stdout).toMatch(/^ {2}CancelShipment: ran \((undone|nothing-to-undo)\)$/m);
     expect(run.stdout).toContain('RefundPayment: ran (nothing-to-undo)');
     expect(run.stdout).toContain('ReleaseInventory: ran (undone)');
   });

@@ -1,9 +1,13 @@
 /**
  * `npx tsx bench/cold-start.ts [--runs 15]`: each handler's bundle size, and its cold initialisation (a fresh Node
- * process importing it, as Lambda's init phase does) beside the same handler bundled with the full AWS SDK v3 inside.
- * Both bundles are built here with esbuild as `TaskFunction` builds them (ESM, minified, `module` before `main`); ours
- * leaves `@aws-sdk/*` to the runtime, which provides it, the other bundles it. Runs alternate, and the medians are
- * compared, so that the machine's load weighs on both alike. See bench/README.md.
+ * process importing it, as Lambda's init phase does) beside the same handler bundled two other ways:
+ * - **ours**, as `TaskFunction` builds it: CommonJS, minified, dependencies read as ES modules (`module` before
+ *   `main`) so that esbuild drops what the handler does not use, and `@aws-sdk/*` left to the runtime, which
+ *   provides it;
+ * - **the SDK bundled, tree-shaken**: the same, with the AWS SDK v3 inside, read as ES modules too;
+ * - **the full SDK bundled**: the AWS SDK inside as its packages publish it for Node (`main`: CommonJS, whole), as a
+ *   bundle that does not pick the SDK's ES modules gets it.
+ * Runs alternate, and the medians are compared, so that the machine's load weighs on all alike. See bench/README.md.
  */
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
@@ -17,20 +21,23 @@ const HANDLERS = readdirSync(LAMBDAS)
   .map((f) => f.replace(/\.ts$/, ''))
   .filter((name) => /export const handler\b/.test(readFileSync(path.join(LAMBDAS, `${name}.ts`), 'utf8')));
 
+type Variant = 'ours' | 'treeShaken' | 'full';
+
 const BANNER = "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
 
-async function bundle(handler: string, outDir: string, sdk: 'runtime' | 'bundled'): Promise<string> {
-  const outfile = path.join(outDir, sdk, handler, 'index.mjs');
+async function bundle(handler: string, outDir: string, variant: Variant): Promise<string> {
+  const format = variant === 'treeShaken' ? 'esm' : 'cjs';
+  const outfile = path.join(outDir, variant, handler, format === 'esm' ? 'index.mjs' : 'index.js');
   await build({
     entryPoints: [path.join(LAMBDAS, `${handler}.ts`)],
     bundle: true,
     platform: 'node',
-    format: 'esm',
+    format,
     target: 'node22',
     minify: true,
-    mainFields: ['module', 'main'],
-    external: sdk === 'runtime' ? ['@aws-sdk/*'] : [],
-    banner: { js: BANNER },
+    mainFields: variant === 'full' ? ['main'] : ['module', 'main'],
+    external: variant === 'ours' ? ['@aws-sdk/*'] : [],
+    banner: format === 'esm' ? { js: BANNER } : undefined,
     outfile,
     logLevel: 'error',
   });
@@ -65,19 +72,19 @@ async function main(): Promise<void> {
   mkdirSync(cache, { recursive: true });
   const outDir = mkdtempSync(path.join(cache, 'cold-start-'));
   try {
-    console.log(`| handler | bundle | cold init (median of ${runs}) | with the full AWS SDK bundled: size | cold init | ratio |`);
-    console.log('|---|---:|---:|---:|---:|---:|');
+    console.log(
+      `| handler | ours: bundle | cold init (median of ${runs}) | SDK bundled, tree-shaken: bundle | cold init | full SDK bundled: bundle | cold init | ours ÷ tree-shaken | ours ÷ full |`,
+    );
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const handler of HANDLERS) {
-      const ours = await bundle(handler, outDir, 'runtime');
-      const full = await bundle(handler, outDir, 'bundled');
-      const a: number[] = [];
-      const b: number[] = [];
-      for (let i = 0; i < runs; i++) {
-        a.push(coldInit(ours));
-        b.push(coldInit(full));
-      }
+      const variants: Variant[] = ['ours', 'treeShaken', 'full'];
+      const files = await Promise.all(variants.map((v) => bundle(handler, outDir, v)));
+      const times: number[][] = variants.map(() => []);
+      for (let i = 0; i < runs; i++) files.forEach((file, j) => times[j].push(coldInit(file)));
       const kb = (file: string) => `${(statSync(file).size / 1024).toFixed(1)} KB`;
-      console.log(`| ${handler} | ${kb(ours)} | ${median(a).toFixed(0)} ms | ${kb(full)} | ${median(b).toFixed(0)} ms | ${(median(a) / median(b)).toFixed(2)} |`);
+      const [ours, shaken, full] = times.map(median);
+      const cells = files.map((file, j) => `${kb(file)} | ${median(times[j]).toFixed(0)} ms`);
+      console.log(`| ${handler} | ${cells.join(' | ')} | ${(ours / shaken).toFixed(2)} | ${(ours / full).toFixed(2)} |`);
     }
   } finally {
     rmSync(outDir, { recursive: true, force: true });

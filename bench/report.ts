@@ -62,7 +62,7 @@ const COLORS = { saga: '#d62728', sagaWorker: '#ff7f0e', store: '#1f77b4', engin
 /** Throughput (left) and p95 latency (right) against concurrency, log scales, one line per series and workload. */
 export function svgChart(result: BenchResult): string {
   const width = 960;
-  const height = 380;
+  const height = 400;
   const panel = { w: 400, h: 280, top: 50 };
   const lefts = [70, 550];
   const levels = [...new Set(result.rows.map((r) => r.concurrency))].sort((a, b) => a - b);

@@ -60,7 +60,11 @@ export class TaskFunction extends nodejs.NodejsFunction {
         ...props.environment,
       },
       bundling: {
-        format: nodejs.OutputFormat.ESM,
+        // CommonJS: the runtime's AWS SDK is CommonJS, and an ES module importing it has Node scan each of its files
+        // for named exports first; a CommonJS bundle requires it directly, which makes cold initialisation about a
+        // fifth shorter (bench/cold-start.ts). Dependencies are still read as ES modules (`module` before `main`), so
+        // that esbuild can drop what the handler does not use.
+        format: nodejs.OutputFormat.CJS,
         target: 'node22',
         minify: true,
         sourceMap: true,
@@ -68,8 +72,6 @@ export class TaskFunction extends nodejs.NodejsFunction {
         externalModules: ['@aws-sdk/*'],
         mainFields: ['module', 'main'],
         logLevel: nodejs.LogLevel.ERROR,
-        // Some dependencies still call require(); give the ESM bundle one.
-        banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
       },
     });
     Validations.of(role).acknowledge({

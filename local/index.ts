@@ -3,6 +3,7 @@ export * from './cloud-assembly';
 export * from './local-stack';
 export * from './local-queues';
 export * from './lambda-pool';
+export { EnvironmentStoppedError, InlineEnvironment, type ExecutionEnvironment } from './inline-environment';
 export * from './history';
 export * from './intrinsics';
 export * from './asl-support';

@@ -4,7 +4,7 @@ import type { ExtraRoute } from '../local/sfn-api';
 import { RepairConnectionError, repairCompensationFailures, type RepairPort, type RepairReport } from './repair';
 
 /**
- * The repair on the local runtime: its in-memory queue, its state machines and its Lambda workers. `saga serve`
+ * The repair on the local runtime: its in-memory queue, its state machines and its Lambda execution environments. `saga serve`
  * holds the runtime, so `saga repair` reaches it over HTTP ({@link repairRoutes}, {@link requestRepair}).
  */
 

@@ -25,7 +25,7 @@ export interface MessageDelivery extends TargetDelivery {
 }
 
 /**
- * What the bus calls to reach targets: the local runtime implements it with its executions, Lambda workers and
+ * What the bus calls to reach targets: the local runtime implements it with its executions, Lambda execution environments and
  * queues. Each call resolves when the target *accepted* the event, as EventBridge counts a delivery: a state machine
  * when the execution started (not when it ends), a Lambda function when the asynchronous invocation was accepted
  * (the function's own error is Lambda's to retry, not EventBridge's), a queue when the message was stored. A

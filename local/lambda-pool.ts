@@ -21,7 +21,7 @@ export class LambdaPoolClosedError extends Error {
 }
 
 /**
- * Told when an invocation has to wait for a free local worker, and when it gets one. A Task handler passes its
+ * Told when an invocation has to wait for a free execution environment, and when it gets one. A Task handler passes its
  * context's `queued` and `started`, so that the wait (the emulator's, not the function's) does not count against
  * the Task's `TimeoutSeconds`.
  */
@@ -173,8 +173,8 @@ class WarmWorker implements ExecutionEnvironment {
 }
 
 /**
- * Runs local Lambda functions in worker threads, each with its own environment, memory limit and timeout, and
- * keeps them warm between invocations as Lambda does.
+ * Runs local Lambda functions in execution environments (inline or in worker threads, see {@link Isolation}), each
+ * with its own environment variables and timeout, and keeps them warm between invocations as Lambda does.
  */
 export class LambdaPool {
   private readonly idle = new Map<string, ExecutionEnvironment[]>();

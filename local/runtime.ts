@@ -127,7 +127,7 @@ const NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
 
 /**
  * Runs a synthesized CDK stack on this machine with no AWS account and no Docker: DynamoDB Local for the tables,
- * worker threads running the bundled Lambda code, in-memory SQS queues, and the project's own ASL engine
+ * execution environments running the bundled Lambda code, in-memory SQS queues, and the project's own ASL engine
  * (`local/engine`, both query languages) for the state machines.
  *
  * @example

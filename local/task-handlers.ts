@@ -52,7 +52,7 @@ export class LocalTaskHandlers {
           if (typeof FunctionName !== 'string' || FunctionName === '') {
             throw new TaskError('States.Runtime', `state ${context.stateName}: lambda:invoke needs a FunctionName`);
           }
-          // The context pauses the Task's TimeoutSeconds while the invocation waits for a free local worker.
+          // The context pauses the Task's TimeoutSeconds while the invocation waits for a free execution environment.
           const payload = await pool.invoke(FunctionName, Payload ?? {}, context);
           return {
             ExecutedVersion: '$LATEST',

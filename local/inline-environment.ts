@@ -40,6 +40,11 @@ interface Scope {
   readonly onLine: ((line: string) => void) | undefined;
   readonly pending: { stdout: string; stderr: string };
   stopped: boolean;
+  /**
+   * Told of an exception its code threw, or a promise it rejected, that nobody caught: its environment's end, as the
+   * Lambda runtime's process would exit.
+   */
+  crashed(error: unknown, kind: 'exception' | 'rejection'): void;
 }
 
 /**
@@ -124,6 +129,22 @@ function installHooks(): void {
     const scope = scopes.getStore();
     if (scope?.stopped) (message as { request: ClientRequest }).request.destroy(new EnvironmentStoppedError(scope.functionName));
   });
+  // An error a function's code leaves uncaught (a throwing timer, a rejected promise nobody awaits) is its
+  // environment's end, not the runtime's: the scope it ran in says whose it is. Anything else is left to Node's own
+  // behaviour, which these listeners would otherwise replace: print it and exit 1, unless someone else listens.
+  process.on('unhandledRejection', (reason) => {
+    const scope = scopes.getStore();
+    if (scope) return scope.crashed(reason, 'rejection');
+    if (process.listenerCount('unhandledRejection') === 1) throw reason;
+  });
+  process.on('uncaughtException', (error) => {
+    const scope = scopes.getStore();
+    if (scope) return scope.crashed(error, 'exception');
+    if (process.listenerCount('uncaughtException') === 1) {
+      console.error(error);
+      process.exit(1);
+    }
+  });
 }
 
 /** Node's CommonJS module class, with the two members this file uses that its typings leave out. */
@@ -180,8 +201,9 @@ function commonJsCode(entry: string): Promise<string> {
  * discarded, and any request its code still makes is destroyed before it is sent.
  *
  * It shares the process's CPU and memory, and the AWS SDK's loaded code, with every other environment: this is what
- * makes it cheap. What it cannot do, the worker isolation does: stop code that never yields (an endless loop), enforce
- * the memory size, and survive an exception the handler throws outside its own promise.
+ * makes it cheap. What it cannot do, the worker isolation does: stop code that never yields (an endless loop), and
+ * enforce the memory size. An error its code leaves uncaught ends the environment (`Runtime.ExitError`), not the
+ * process.
  */
 export class InlineEnvironment implements ExecutionEnvironment {
   readonly ready: Promise<void>;
@@ -194,7 +216,14 @@ export class InlineEnvironment implements ExecutionEnvironment {
     onLog: ((line: string) => void) | undefined,
   ) {
     installHooks();
-    this.scope = { functionName: fn.name, env: { ...env }, onLine: onLog, pending: { stdout: '', stderr: '' }, stopped: false };
+    this.scope = {
+      functionName: fn.name,
+      env: { ...env },
+      onLine: onLog,
+      pending: { stdout: '', stderr: '' },
+      stopped: false,
+      crashed: (error, kind) => this.crash(error, kind),
+    };
     this.ready = commonJsCode(fn.entry)
       .then((code) => {
         // A module of its own, outside require's cache: its state is this environment's, and goes with it.
@@ -235,8 +264,13 @@ export class InlineEnvironment implements ExecutionEnvironment {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.stop();
+        this.failPending = undefined;
         reject(timedOut(timeoutMs));
       }, timeoutMs);
+      this.failPending = (error) => {
+        clearTimeout(timer);
+        reject(error);
+      };
       // The event crosses as JSON, as it does to Lambda: the handler cannot hold on to the caller's objects.
       const payload = asJson(event) ?? null;
       scopes
@@ -252,12 +286,14 @@ export class InlineEnvironment implements ExecutionEnvironment {
               throw Object.assign(new Error(`the function's response is not JSON: ${(err as Error).message}`), { name: 'Runtime.MarshalError' });
             }
             clearTimeout(timer);
+            this.failPending = undefined;
             resolve(out);
           },
         )
         .catch((err: unknown) => {
           if (this.scope.stopped) return;
           clearTimeout(timer);
+          this.failPending = undefined;
           reject(failure(describeError(err)));
         });
     });
@@ -270,6 +306,24 @@ export class InlineEnvironment implements ExecutionEnvironment {
 
   private stop(): void {
     this.scope.stopped = true;
+  }
+
+  /** Rejects the invocation in progress, if any, when its environment ends before it answers. */
+  private failPending: ((error: Error) => void) | undefined;
+
+  /**
+   * An error the function's code left uncaught: the environment ends, as a worker's or the Lambda runtime's process
+   * would (`Runtime.ExitError`), and what it says goes to the function's log.
+   */
+  private crash(error: unknown, kind: 'exception' | 'rejection'): void {
+    if (this.scope.stopped) return;
+    const { errorType, errorMessage } = describeError(error);
+    const what = `${kind === 'exception' ? 'uncaught exception' : 'unhandled rejection'} ${errorType}: ${errorMessage}`;
+    this.scope.onLine?.(`Runtime exited: ${what}`);
+    this.stop();
+    const fail = this.failPending;
+    this.failPending = undefined;
+    fail?.(failure({ errorType: 'Runtime.ExitError', errorMessage: `Runtime exited: ${what}` }));
   }
 }
 

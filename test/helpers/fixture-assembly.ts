@@ -14,6 +14,12 @@ export const sleep = async (event, context) => {
   await new Promise((resolve) => setTimeout(resolve, event.ms));
   return { slept: event.ms, remaining: context.getRemainingTimeInMillis(), environment };
 };
+export const stray = async (event) => {
+  if (event.kind === 'rejection') Promise.reject(new Error('stray rejection'));
+  else setTimeout(() => { throw new Error('stray exception'); }, 0);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  return 'unreachable';
+};
 export const late = async (event) => {
   await new Promise((resolve) => setTimeout(resolve, event.ms));
   await new Promise((resolve) => get(event.url, resolve).on('error', resolve));

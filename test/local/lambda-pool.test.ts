@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer, type ClientRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -93,6 +94,28 @@ describe.each(['inline', 'worker'] as const)('LambdaPool, functions %s', (isolat
     // The second delivery waits behind the first (one worker); the Task's timer is told once of each.
     expect(told).toEqual(['queued', 'started']);
     expect(pool.duplicates).toBe(1);
+  });
+});
+
+/** Runs test/helpers/stray-probe.ts in a process of its own: this runner replaces the handlers of uncaught errors. */
+function strayProbe(isolation: string, kind: string): Promise<{ code: number | null; out: { first: Record<string, string>; second: Record<string, string>; logs: string[] } }> {
+  const root = join(__dirname, '..', '..');
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'test', 'helpers', 'stray-probe.ts'), isolation, kind], { cwd: root });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.on('close', (code) => resolve({ code, out: JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as never }));
+  });
+}
+
+describe.each(['inline', 'worker'] as const)('LambdaPool, functions %s, an error the code leaves uncaught', (isolation) => {
+  it.each(['exception', 'rejection'])('ends the environment at an uncaught %s, fails the invocation with Runtime.ExitError, and runs the next in a fresh one', async (kind) => {
+    const { code, out } = await strayProbe(isolation, kind);
+
+    // The process lives on to print both outcomes and exit 0; each invocation ended its environment.
+    expect(code).toBe(0);
+    expect(out.first).toMatchObject({ name: 'Runtime.ExitError', message: expect.stringContaining(`stray ${kind}`) });
+    expect(out.second).toMatchObject({ name: 'Runtime.ExitError', message: expect.stringContaining(`stray ${kind}`) });
   });
 });
 

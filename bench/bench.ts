@@ -10,7 +10,7 @@ import path from 'node:path';
 import { markdownReport, svgChart } from './report';
 import { runBench, type BenchOptions } from './run-bench';
 import { WORKLOAD_KINDS, type WorkloadKind } from './workloads';
-import type { Isolation } from '../local/lambda-pool';
+import { ISOLATIONS, type Isolation } from '../local/lambda-pool';
 
 // The AWS SDK warns once per process that future versions need Node 22; keep the bench's output to the point.
 process.removeAllListeners('warning');
@@ -24,11 +24,10 @@ const positive = (name: string) => (value: string) => {
   return x;
 };
 const levels = (value: string) => value.split(',').map((v) => positive('--concurrency')(v.trim()));
-const ISOLATIONS: readonly Isolation[] = ['inline', 'worker'];
 const isolations = (value: string): Isolation[] =>
   value.split(',').map((w) => {
     const kind = w.trim() as Isolation;
-    if (!ISOLATIONS.includes(kind)) throw new InvalidArgumentError(`--isolation takes ${ISOLATIONS.join(', ')}, got ${w}`);
+    if (!(ISOLATIONS as readonly string[]).includes(kind)) throw new InvalidArgumentError(`--isolation takes ${ISOLATIONS.join(', ')}, got ${w}`);
     return kind;
   });
 const workloads = (value: string): WorkloadKind[] =>

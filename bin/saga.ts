@@ -18,7 +18,7 @@ import { CloudAssemblyError } from '../local/cloud-assembly';
 import { LocalSetupError } from '../local/dynamodb-local';
 import { UnsupportedDefinitionError } from '../local/asl-support';
 import { UnresolvableTemplateError } from '../local/intrinsics';
-import type { Isolation } from '../local/lambda-pool';
+import { ISOLATIONS, type Isolation } from '../local/lambda-pool';
 
 // The AWS SDK warns once per process that future versions need Node 22; keep the tool's output to the point.
 process.removeAllListeners('warning');
@@ -31,7 +31,7 @@ const isolation = new Option(
   '--isolation <kind>',
   'where the functions run: inline (in this process: fast) or worker (a thread each: memory limits, code that never yields stopped at its timeout)',
 )
-  .choices(['inline', 'worker'])
+  .choices(ISOLATIONS)
   .default('inline');
 
 const program = new Command('saga')

@@ -65,7 +65,8 @@ const WORKER_FILE = join(__dirname, 'lambda-worker.mjs');
  * - `worker`: each execution environment a worker thread with its own heap, limited to the function's memory size,
  *   terminated when an invocation times out, whatever it is doing. Each loads and optimises the SDK on its own.
  */
-export type Isolation = 'inline' | 'worker';
+export const ISOLATIONS = ['inline', 'worker'] as const;
+export type Isolation = (typeof ISOLATIONS)[number];
 
 /** One warm execution environment in a worker thread that has loaded the function's bundle. */
 class WarmWorker implements ExecutionEnvironment {

@@ -4,6 +4,12 @@ export const SagaErrorName = {
   Compensated: 'SagaCompensated',
   /** A step failed and at least one compensation failed for good; it is on the compensation-failures queue. */
   CompensationFailed: 'SagaCompensationFailed',
+  /**
+   * A step of a stage of several failed: its branch of the stage's Parallel state ends with this error, the step's
+   * own error and cause in the cause (`{"step", "error", "cause"}`), and the Parallel's Catch starts the unwinding.
+   * It never ends an execution.
+   */
+  StepFailed: 'SagaStepFailed',
 } as const;
 
 /** Lambda's own errors that are worth retrying: the service, not the function, failed. */

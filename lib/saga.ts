@@ -283,8 +283,11 @@ export class Saga extends Construct {
       });
       for (const step of stage) {
         const task = stepTask(step, { first: false, outputs: `{% ${resultOf(step)} %}` });
+        // The branch ends with a saga error of its own, never the step's: the step's error may be a `States.*`
+        // name (`States.Timeout`), which the States Language forbids a Fail state to raise. The Parallel's Catch
+        // reads the step's own error and cause back from this cause.
         const stepFailed = sfn.Fail.jsonata(this, `${step.name}Failed`, {
-          error: '{% $states.input.Error %}',
+          error: SagaErrorName.StepFailed,
           cause: `{% $string({"step": "${step.name}", "error": $states.input.Error, "cause": $states.input.Cause}) %}`,
         });
         if (step.businessErrors && step.businessErrors.length > 0) task.addCatch(stepFailed, { errors: [...step.businessErrors] });
@@ -321,7 +324,7 @@ export class Saga extends Construct {
         compensations: unwinding.slice(0, -1),
         compensationFailureQueue: props.compensationFailureQueue,
         compensationRetry,
-        terminalErrors: [...Object.values(SagaErrorName), ...(props.inputErrors ?? [])],
+        terminalErrors: [SagaErrorName.Compensated, SagaErrorName.CompensationFailed, ...(props.inputErrors ?? [])],
         inputErrors: props.inputErrors ?? [],
         logs: props.logs,
         tracingEnabled: props.tracingEnabled,
@@ -352,7 +355,10 @@ function defaultStepRetry(transientErrors: readonly string[]): sfn.RetryProps {
  */
 function sagaFailureCause(unwinding: readonly string[]): string {
   const all = JSON.stringify(unwinding);
-  const skipped = `$filter(${all}, function($c) { $not($c in $compensations.compensation) }).{"compensation": $, "outcome": "skipped"}`;
+  // `$map` with a named parameter rather than a path step over a lone `$`: both mean the same in JSONata, but only
+  // named variables appear in AWS's documented examples, and LocalStack's interpreter refuses the lone `$`.
+  const notRun = `$filter(${all}, function($c) { $not($c in $compensations.compensation) })`;
+  const skipped = `$map(${notRun}, function($c) { {"compensation": $c, "outcome": "skipped"} })`;
   return `{% $string({"failedStep": $failure.step, "error": $failure.error, "cause": $failure.cause, "compensations": $append($compensations, ${skipped})}) %}`;
 }
 

@@ -68,8 +68,7 @@ function matches(errorEquals: readonly string[], error: string): boolean {
  * first matching `Catch`, and Choices whose JSONata condition is one variable (`{% $name %}`) that a catcher's
  * `Assign` set to `true`. Retries are taken to be exhausted (each outcome is permanent). A Parallel state enters
  * every branch at once (the path holds the Parallel's name, each branch's first state in order, then the rest of
- * each branch in order); the first branch that ends in an error fails the Parallel with it (a branch's Fail state that passes on its input's error passes on the error
- * its Catch caught).
+ * each branch in order); the first branch that ends in an error fails the Parallel with it.
  */
 export function walk(definition: AslDefinition, outcomes: Outcomes): Walk {
   return walkStates(definition, outcomes, new Set<string>());
@@ -77,13 +76,12 @@ export function walk(definition: AslDefinition, outcomes: Outcomes): Walk {
 
 function walkStates(graph: { StartAt: string; States: Record<string, AslState> }, outcomes: Outcomes, trueVariables: Set<string>): Walk {
   const path: string[] = [];
-  let caught: string | undefined;
   let name: string | undefined = graph.StartAt;
   for (let guard = 0; name !== undefined && guard < 100; guard++) {
     const state: AslState = graph.States[name];
     if (!state) throw new Error(`walk: state ${name} does not exist`);
     path.push(name);
-    if (state.Type === 'Fail') return { path, error: state.Error === '{% $states.input.Error %}' ? caught : state.Error };
+    if (state.Type === 'Fail') return { path, error: state.Error };
     if (state.Type === 'Succeed') return { path };
     if (state.Type === 'Choice') {
       const choice = state.Choices?.find((c) => trueVariables.has(/^\{% \$(\w+) %\}$/.exec(c.Condition ?? '')?.[1] ?? ''));
@@ -101,7 +99,6 @@ function walkStates(graph: { StartAt: string; States: Record<string, AslState> }
       const catcher = state.Catch?.find((c) => matches(c.ErrorEquals, error));
       if (!catcher) return { path, error };
       for (const [variable, value] of Object.entries(catcher.Assign ?? {})) if (value === true) trueVariables.add(variable);
-      caught = error;
       name = catcher.Next;
       continue;
     }

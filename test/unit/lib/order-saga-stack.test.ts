@@ -161,7 +161,7 @@ describe('OrderSaga state machine', () => {
     ]);
     expect(states.ScheduleShipmentFailed).toMatchObject({
       Type: 'Fail',
-      Error: '{% $states.input.Error %}',
+      Error: SagaErrorName.StepFailed,
       Cause: '{% $string({"step": "ScheduleShipment", "error": $states.input.Error, "cause": $states.input.Cause}) %}',
     });
     expect(definition.States.ChargePaymentAndScheduleShipment.Catch).toEqual([
@@ -250,7 +250,8 @@ describe('OrderSaga state machine', () => {
   it('ends a failed saga with a JSON cause: the failed step, its error and cause, and every compensation, those that did not run as skipped', () => {
     const cause =
       '{% $string({"failedStep": $failure.step, "error": $failure.error, "cause": $failure.cause, "compensations": $append($compensations, ' +
-      '$filter(["CancelShipment","RefundPayment","ReleaseInventory","CancelOrder"], function($c) { $not($c in $compensations.compensation) }).{"compensation": $, "outcome": "skipped"})}) %}';
+      '$map($filter(["CancelShipment","RefundPayment","ReleaseInventory","CancelOrder"], function($c) { $not($c in $compensations.compensation) }), ' +
+      'function($c) { {"compensation": $c, "outcome": "skipped"} }))}) %}';
 
     expect(definition.States[SagaErrorName.Compensated]).toEqual({ Type: 'Fail', Error: SagaErrorName.Compensated, Cause: cause });
     expect(definition.States[SagaErrorName.CompensationFailed]).toEqual({ Type: 'Fail', Error: SagaErrorName.CompensationFailed, Cause: cause });
@@ -405,5 +406,44 @@ describe('stack synthesis', () => {
 
     expect(stateMachineDefinition(again)).toEqual(definition);
     expect(Stack.of(stack).stackName).toBe('TestSaga');
+  });
+});
+
+describe('the deployed definitions use only what AWS documents', () => {
+  /** Every JSONata expression (`{% … %}`) of a definition, with the state it belongs to. */
+  const expressions = (value: unknown, where: string): [string, string][] => {
+    if (typeof value === 'string') return value.startsWith('{%') ? [[where, value]] : [];
+    if (Array.isArray(value)) return value.flatMap((v) => expressions(v, where));
+    if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => expressions(v, where || k));
+    return [];
+  };
+  const machines = () => ['OrderSagaStateMachine', 'OrderSagaRecoveryStateMachine'].map((prefix) => [prefix, stateMachineDefinition(template, prefix)] as const);
+
+  it.each(['OrderSagaStateMachine', 'OrderSagaRecoveryStateMachine'])('%s: no Fail state raises a States.* name', (prefix) => {
+    const all = allStates(stateMachineDefinition(template, prefix));
+    const fails = Object.entries(all).filter(([, s]) => s.Type === 'Fail');
+    // A name computed at run time is allowed only where every Catch that leads there lists named errors alone.
+    const caughtInto = (name: string) => Object.values(all).flatMap((s) => (s.Catch ?? []).filter((c) => c.Next === name).flatMap((c) => c.ErrorEquals));
+    const raised = fails.map(([name, fail]) => [name, fail.Error?.startsWith('{%') ? caughtInto(name) : [fail.Error]] as const);
+
+    expect(fails.length).toBeGreaterThan(0);
+    for (const [name, errors] of raised) {
+      expect([name, errors.length > 0 && errors.every((e) => typeof e === 'string' && /^(?!States\.)[A-Za-z][A-Za-z0-9.]*$/.test(e))]).toEqual([name, true]);
+    }
+  });
+
+  it('writes no lone `$` in any JSONata expression (only named variables, as in AWS examples)', () => {
+    // String literals are dropped first: a `$` inside quotes is text.
+    const lone = machines().flatMap(([prefix, asl]) =>
+      Object.entries(allStates(asl)).flatMap(([name, state]) =>
+        expressions(state, '')
+          .map(([, e]) => e.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""'))
+          .filter((e) => /(?<!\$)\$(?![\w$])/.test(e))
+          .map((e) => `${prefix}.${name}: ${e}`),
+      ),
+    );
+
+    expect(machines().every(([, asl]) => asl.QueryLanguage === 'JSONata')).toBe(true);
+    expect(lone).toEqual([]);
   });
 });

@@ -206,7 +206,7 @@ describe('Saga', () => {
       ]);
       expect(ship.States.ShipFailed).toMatchObject({
         Type: 'Fail',
-        Error: '{% $states.input.Error %}',
+        Error: SagaErrorName.StepFailed,
         Cause: '{% $string({"step": "Ship", "error": $states.input.Error, "cause": $states.input.Cause}) %}',
       });
     });

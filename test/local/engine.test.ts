@@ -558,6 +558,17 @@ describe('AslEngine', () => {
       );
       expect(result.history.map((e) => e.type)).toEqual(['ExecutionStarted', 'PassStateEntered', 'EvaluationFailed', 'ExecutionFailed']);
     });
+    it.each(['$states.input.missing ?: 5', '$states.input.missing ?? 5'])(
+      'evaluates JSONata 2.0.6, as AWS documents: `%s` (an operator of JSONata 2.1) is an error, not 5',
+      async (expression) => {
+        const engine = new AslEngine({ QueryLanguage: 'JSONata', StartAt: 'S', States: { S: { Type: 'Pass', Output: `{% ${expression} %}`, End: true } } });
+
+        const result = await engine.execute({});
+
+        expect(result.error).toBe('States.QueryEvaluationError');
+        expect(result.cause).toContain('S0211');
+      },
+    );
   });
 
   describe('definitions', () => {

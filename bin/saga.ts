@@ -8,7 +8,7 @@ import { serve } from '../cli/serve';
 import { EventsConnectionError, showEvents, type EventsCommandOptions } from '../cli/events';
 import { UnsupportedApiError } from '../local/api-errors';
 import { UnsupportedPipeError } from '../local/event-errors';
-import { runRepair, type RepairCommandOptions } from '../cli/repair-command';
+import { DEFAULT_SERVE_ENDPOINT, runRepair, type RepairCommandOptions } from '../cli/repair-command';
 import { RepairConnectionError } from '../cli/repair';
 import { loadSynthesizedStack } from '../local/cloud-assembly';
 import { resolveLocalStack } from '../local/local-stack';
@@ -19,6 +19,7 @@ import { LocalSetupError } from '../local/dynamodb-local';
 import { UnsupportedDefinitionError } from '../local/asl-support';
 import { UnresolvableTemplateError } from '../local/intrinsics';
 import { ISOLATIONS, type Isolation } from '../local/lambda-pool';
+import { DEFAULT_SERVE_PORT } from '../local/sfn-api';
 
 // The AWS SDK warns once per process that future versions need Node 22; keep the tool's output to the point.
 process.removeAllListeners('warning');
@@ -107,7 +108,7 @@ const portNumber = (name: string) => (v: string) => {
 program
   .command('serve')
   .description('serve the Step Functions API for the local runtime on 127.0.0.1, for the AWS CLI and SDKs, and a web console beside it')
-  .option('-p, --port <port>', 'port of the Step Functions API (0 picks a free one)', portNumber('--port'), 8083)
+  .option('-p, --port <port>', 'port of the Step Functions API (0 picks a free one)', portNumber('--port'), DEFAULT_SERVE_PORT)
   .option('--api-port <port>', "port of the stack's REST API (0 picks a free one)", portNumber('--api-port'), 3000)
   .option('--mock-config <file>', "Step Functions Local's mock configuration (default: $SFN_MOCK_CONFIG)")
   .addOption(realTime)
@@ -120,7 +121,7 @@ program
 program
   .command('events')
   .description("print the events published on the stack's own buses (OrderConfirmed, OrderCancelled) of a running saga serve")
-  .option('--endpoint <url>', 'the saga serve to read (default: http://127.0.0.1:8083)')
+  .option('--endpoint <url>', `the saga serve to read (default: ${DEFAULT_SERVE_ENDPOINT})`)
   .option('-f, --follow', 'keep printing new events until Ctrl-C', false)
   .option('--json', 'print each event whole, as one JSON line', false)
   .action(async (options: EventsCommandOptions) => {
@@ -135,7 +136,7 @@ program
     'retry the compensations that failed for good (the compensation-failures queue) of a running saga serve, or on AWS; ' +
       'exit 0 when nothing is left failing, 1 when something still fails, 2 on a usage or connection error',
   )
-  .option('--endpoint <url>', 'the saga serve to repair (default: http://127.0.0.1:8083)')
+  .option('--endpoint <url>', `the saga serve to repair (default: ${DEFAULT_SERVE_ENDPOINT})`)
   .option('--list', 'only list the messages: retry nothing, delete nothing', false)
   .option('--json', 'print the report as one JSON object', false)
   .option('--aws', 'repair the deployed stack with your AWS credentials (needs --queue-url)', false)

@@ -2,9 +2,10 @@ import { awsRepairPort } from './repair-aws';
 import { requestRepair } from './repair-local';
 import { formatRepairReport, repairCompensationFailures, repairExitCode, type RepairReport } from './repair';
 import { UsageError } from './run';
+import { DEFAULT_SERVE_PORT } from '../local/sfn-api';
 
 /** Where `saga repair` looks when no endpoint is given: `saga serve`'s default. */
-export const DEFAULT_SERVE_ENDPOINT = 'http://127.0.0.1:8083';
+export const DEFAULT_SERVE_ENDPOINT = `http://127.0.0.1:${DEFAULT_SERVE_PORT}`;
 
 /** Options of `saga repair`. */
 export interface RepairCommandOptions {

@@ -336,9 +336,17 @@ async function handle(ops: Record<string, Operation>, routes: readonly ExtraRout
   }
 }
 
+/**
+ * The port `saga serve` listens on by default. Not Step Functions Local's 8083, so both can run side by side, and
+ * none that another common local tool takes by default: LocalStack 4566 (and 4510-4559), DynamoDB Local 8000,
+ * `sam local` 3000-3001, serverless-offline 3000-3002, moto 5000, ElasticMQ 9324, MinIO 9000-9001, the Lambda
+ * runtime interface emulator 8080, wrangler 8787, the Node.js inspector and cognito-local 9229.
+ */
+export const DEFAULT_SERVE_PORT = 8483;
+
 /** Options of {@link startStepFunctionsServer}. */
 export interface StepFunctionsServerOptions {
-  /** 0 picks a free port. @default 8083 */
+  /** 0 picks a free port. @default DEFAULT_SERVE_PORT (8483) */
   readonly port?: number;
   /** Routes served beside the API, by method and path (see {@link ExtraRoute}). @default - none */
   readonly routes?: readonly ExtraRoute[];
@@ -359,7 +367,7 @@ export async function startStepFunctionsServer(runtime: LocalRuntime, options: S
   const server: Server = createServer((req, res) => void handle(ops, routes, req, res).catch(() => res.destroy()));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 8083, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? DEFAULT_SERVE_PORT, '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   return {

@@ -61,6 +61,61 @@ describe('docker-compose.yml (checked offline: there is no Docker engine here)',
   });
 });
 
+/**
+ * LocalStack's name for each CloudFormation service prefix (`AWS::<prefix>::…`) the stack may use. A resource type
+ * whose prefix is missing here fails the test: add its LocalStack service to docker-compose.yml and map it here.
+ */
+const LOCALSTACK_SERVICE: Readonly<Record<string, string>> = {
+  ApiGateway: 'apigateway',
+  CDK: 'cloudformation',
+  CloudFormation: 'cloudformation',
+  CloudWatch: 'cloudwatch',
+  DynamoDB: 'dynamodb',
+  EC2: 'ec2',
+  ECR: 'ecr',
+  EventSchemas: 'schemas',
+  Events: 'events',
+  IAM: 'iam',
+  KMS: 'kms',
+  Lambda: 'lambda',
+  Logs: 'logs',
+  Pipes: 'pipes',
+  S3: 's3',
+  SNS: 'sns',
+  SQS: 'sqs',
+  SSM: 'ssm',
+  StepFunctions: 'stepfunctions',
+};
+
+/** What `cdklocal bootstrap` and `cdklocal deploy` call besides the stack's own services. */
+const DEPLOY_SERVICES = ['cloudformation', 'ecr', 'iam', 's3', 'ssm', 'sts'];
+
+describe("docker-compose.yml's LocalStack services", () => {
+  const services = new Set(compose.services.localstack.environment!.SERVICES.split(','));
+
+  it('include the service of every resource type in the synthesized template', async () => {
+    const { template } = await loadSynthesizedStack({ context: E2E_CONTEXT, synth: 'never' });
+    const types = [...new Set(Object.values(template.Resources).map((r) => r.Type))].sort();
+    const serviceOf = (type: string) => (type.startsWith('AWS::') ? LOCALSTACK_SERVICE[type.split('::')[1]] : undefined);
+
+    const unmapped = types.filter((type) => serviceOf(type) === undefined);
+    const missing = types.filter((type) => serviceOf(type) !== undefined && !services.has(serviceOf(type)!));
+
+    expect(types.length).toBeGreaterThan(0);
+    expect({ unmapped, missing }).toEqual({ unmapped: [], missing: [] });
+  });
+
+  it("include what CDK's bootstrap and deploy call, and DynamoDB Streams for a pipe reading a table's stream", async () => {
+    const { template } = await loadSynthesizedStack({ context: E2E_CONTEXT, synth: 'never' });
+    const readsStream = Object.values(template.Resources).some(
+      (r) => r.Type === 'AWS::Pipes::Pipe' && JSON.stringify(r.Properties?.Source ?? null).includes('StreamArn'),
+    );
+    const needed = [...DEPLOY_SERVICES, ...(readsStream ? ['dynamodbstreams'] : [])];
+
+    expect(needed.filter((service) => !services.has(service))).toEqual([]);
+  });
+});
+
 describe('sfn-local/MockConfigFile.json', () => {
   it('is what `npm run mock-config` generates from the current template, and names only states that exist', async () => {
     const stack = resolveLocalStack(await loadSynthesizedStack({ context: E2E_CONTEXT, synth: 'never' }));

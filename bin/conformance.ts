@@ -1,6 +1,8 @@
 /**
- * `npm run conformance [-- --cases FILE] [--json] [--concurrency N]`: runs the recorded AWS Step Functions cases on
- * the local ASL engine and prints pass rates overall, by query language and by feature, and every failure.
+ * `npm run conformance [-- --cases FILE] [--json] [--concurrency N]`: runs Step Functions conformance cases on the
+ * local ASL engine and prints pass rates overall, by query language and by feature, and every failure. Without
+ * `--cases`: the executions recorded against AWS (`../shared/conformance/cases.json`) when they are beside the
+ * repository, else the cases written from AWS's documentation (`test/conformance/documented-cases.json`).
  * Exit code 0 when it ran (whatever the score), 2 on usage errors.
  */
 import { existsSync } from 'node:fs';
@@ -9,8 +11,17 @@ import { loadCases, runConformance, summarize, type Tally } from '../local/engin
 
 const USAGE = 'usage: conformance [--cases FILE] [--json] [--concurrency N]';
 
-function parseArgs(argv: string[]): { cases: string; json: boolean; concurrency: number } | string {
-  let cases = path.resolve(__dirname, '..', '..', 'shared', 'conformance', 'cases.json');
+const RECORDED = path.resolve(__dirname, '..', '..', 'shared', 'conformance', 'cases.json');
+const DOCUMENTED = path.resolve(__dirname, '..', 'test', 'conformance', 'documented-cases.json');
+
+/** The corpus run without `--cases`, and why it is that one. */
+function defaultCases(): { file: string; why: string } {
+  if (existsSync(RECORDED)) return { file: RECORDED, why: 'the cases recorded against AWS' };
+  return { file: DOCUMENTED, why: `the cases written from AWS's documentation (no ${RECORDED})` };
+}
+
+function parseArgs(argv: string[]): { cases: string; why: string; json: boolean; concurrency: number } | string {
+  let { file: cases, why } = defaultCases();
   let json = false;
   let concurrency = 16;
   for (let i = 0; i < argv.length; i += 1) {
@@ -20,6 +31,7 @@ function parseArgs(argv: string[]): { cases: string; json: boolean; concurrency:
       const file = argv[i + 1];
       if (!file) return '--cases needs a FILE';
       cases = path.resolve(file);
+      why = 'given with --cases';
       i += 1;
     } else if (arg === '--concurrency') {
       const n = Number(argv[i + 1]);
@@ -30,7 +42,7 @@ function parseArgs(argv: string[]): { cases: string; json: boolean; concurrency:
     else return `unknown argument ${arg}`;
   }
   if (!existsSync(cases)) return `no such cases file: ${cases}`;
-  return { cases, json, concurrency };
+  return { cases, why, json, concurrency };
 }
 
 const pct = (t: Tally) => (t.cases === 0 ? '-' : `${((100 * t.passed) / t.cases).toFixed(1)} %`);
@@ -54,11 +66,14 @@ async function main(): Promise<number> {
   const outcomes = await runConformance(cases, { concurrency: args.concurrency });
   const summary = summarize(outcomes);
   if (args.json) {
+    // Which corpus ran goes to stderr, so stdout stays one JSON object.
+    process.stderr.write(`conformance: ${args.cases} (${args.why})\n`);
     process.stdout.write(`${JSON.stringify(summary)}\n`);
     return 0;
   }
   const lines: string[] = [];
   lines.push(`Conformance: ${path.relative(process.cwd(), args.cases) || args.cases} (${cases.length} cases, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  lines.push(`  ${args.why}`);
   lines.push('', row('overall', summary.total));
   for (const [language, tally] of Object.entries(summary.byQueryLanguage)) lines.push(row(language, tally));
   lines.push('', 'by feature:');

@@ -152,7 +152,7 @@ program
   .option('-o, --out <file>', 'where to write it (default: standard output)')
   .action(async (options: { out?: string }) => {
     const stack = resolveLocalStack(await loadSynthesizedStack({ context: { faultInjection: 'true' }, onProgress: (m) => console.error(`▸ ${m}`) }));
-    const text = `${JSON.stringify(generateMockConfig(stack.stateMachines[0]), null, 2)}\n`;
+    const text = `${JSON.stringify(generateMockConfig(stack), null, 2)}\n`;
     if (options.out) {
       writeFileSync(options.out, text);
       console.error(`wrote ${options.out}`);

@@ -123,7 +123,7 @@ describe('sfn-local/MockConfigFile.json', () => {
     // State names of the whole definition, those inside the Parallel stage's branches included.
     const states = new Set(Object.keys(allStates(stack.stateMachines[0].definition as unknown as AslDefinition)));
 
-    expect(committed).toEqual(generateMockConfig(stack.stateMachines[0]));
+    expect(committed).toEqual(generateMockConfig(stack));
     for (const testCase of Object.values(committed.StateMachines[stack.stateMachines[0].name].TestCases)) {
       for (const state of Object.keys(testCase)) expect(states).toContain(state);
     }

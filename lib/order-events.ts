@@ -16,6 +16,8 @@ export interface OrderEventsProps {
   readonly ordersTable: dynamodb.ITable;
   /** How long the archive keeps events for replay. @default Duration.days(365) */
   readonly archiveRetention?: Duration;
+  /** What happens to the dead-letter queue (order changes not yet published) when the stack is deleted. @default RemovalPolicy.DESTROY */
+  readonly deadLetterRemovalPolicy?: RemovalPolicy;
 }
 
 /** The stream record's fields, as the pipes' input templates read them. */
@@ -90,6 +92,7 @@ export class OrderEvents extends Construct {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
+      removalPolicy: props.deadLetterRemovalPolicy ?? RemovalPolicy.DESTROY,
     });
     Validations.of(this.deadLetters).acknowledge({
       id: 'AwsSolutions-SQS3',

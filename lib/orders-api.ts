@@ -61,11 +61,12 @@ export class OrdersApi extends Construct {
     props.ordersTable.grant(this.placeOrderFunction, 'dynamodb:GetItem');
     props.stateMachine.grantStartExecution(this.placeOrderFunction);
     props.stateMachine.grantExecution(this.placeOrderFunction, 'states:DescribeExecution');
-    // cdk-nag names the resource as synthesized: a region or account known at synth time appears as itself.
+    // cdk-nag names the resource as synthesized: a partition, region or account known at synth time appears as
+    // itself (cdk.json's enablePartitionLiterals writes `arn:aws:` or `arn:aws-cn:` once the region is known).
     const stack = Stack.of(this);
     const known = (value: string, token: string) => (Token.isUnresolved(value) ? token : value);
     Validations.of(this.placeOrderFunction.role!).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${known(stack.region, '<AWS::Region>')}:${known(stack.account, '<AWS::AccountId>')}:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${stack.getLogicalId(props.stateMachine.node.defaultChild as CfnElement)}"}]}]}:*]`,
+      id: `AwsSolutions-IAM5[Resource::arn:${known(stack.partition, '<AWS::Partition>')}:states:${known(stack.region, '<AWS::Region>')}:${known(stack.account, '<AWS::AccountId>')}:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${stack.getLogicalId(props.stateMachine.node.defaultChild as CfnElement)}"}]}]}:*]`,
       reason: "DescribeExecution on this saga's executions only: their names (the order ids) are not known in advance.",
     });
 

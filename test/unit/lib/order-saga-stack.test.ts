@@ -322,7 +322,7 @@ describe('OrderSagaStack resources', () => {
     template.hasResourceProperties('AWS::Logs::MetricFilter', {
       FilterPattern: '{ ($.type = "ExecutionFailed") && ($.details.error = "SagaCompensationFailed") }',
     });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'SagaCompensationFailed', Namespace: 'ServerlessSaga' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'SagaCompensationFailed', Namespace: 'TestSaga' });
   });
 
   it('outputs the state machine ARN, the table names and the queue URL', () => {
